@@ -1,0 +1,44 @@
+/*
+ * telos--0.1.0.sql -- the SQL objects of the telos extension, version 0.1.0.
+ *
+ * Run by CREATE EXTENSION telos; every object goes into schema telos
+ * (telos.control: schema = telos, relocatable = false), which CREATE
+ * EXTENSION creates when it is missing. Objects are always schema-qualified
+ * here so that the script does not depend on search_path.
+ */
+
+-- complain if the script is sourced in psql rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION telos" to load this file. \quit
+
+/*
+ * The engine's functions are for every role (the app's migrations create
+ * hypertables through them), as pg_catalog's are; a function that must not
+ * be called by everyone REVOKEs EXECUTE FROM PUBLIC on its own. CREATE
+ * EXTENSION makes the schema owned by the installing superuser with no
+ * privileges for anyone else, hence the grant.
+ */
+GRANT USAGE ON SCHEMA telos TO PUBLIC;
+
+/*
+ * telos.version() -- the version of the loaded library, e.g. '0.1.0'.
+ * STABLE, not IMMUTABLE: the answer changes when the library is upgraded,
+ * so it must not be folded into stored expressions.
+ * Call it qualified: an unqualified version() is pg_catalog.version().
+ */
+CREATE FUNCTION telos.version() RETURNS text
+	AS 'MODULE_PATHNAME', 'telos_version'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION telos.version() IS
+	'version of the loaded telos library';
+
+/*
+ * telos.build_info() -- the build of the loaded library as jsonb:
+ * {"version", "pg_major", "pg_version_num", "pg_version"}.
+ */
+CREATE FUNCTION telos.build_info() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'telos_build_info'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION telos.build_info() IS
+	'version of the loaded telos library and the PostgreSQL it was built against';
