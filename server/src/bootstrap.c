@@ -358,18 +358,11 @@ static int prepare_database(PGconn *t, char *err, size_t errlen)
         db_exec(t, "CREATE EXTENSION IF NOT EXISTS btree_gist", err,
                 errlen) < 0)
         return -1;
-    int avail = exists(t, "SELECT 1 FROM pg_available_extensions "
-                       "WHERE name = $1", "telos", err, errlen);
-    if (avail < 0)
+    /* The schema depends on the engine: no telos extension, no telos.
+     * UPDATE brings an existing database to the installed version. */
+    if (db_exec(t, "CREATE EXTENSION IF NOT EXISTS telos", err, errlen) < 0 ||
+        db_exec(t, "ALTER EXTENSION telos UPDATE", err, errlen) < 0)
         return -1;
-    if (avail) {
-        if (db_exec(t, "CREATE EXTENSION IF NOT EXISTS telos", err,
-                    errlen) < 0)
-            return -1;
-    } else {
-        fprintf(stderr, "telos: warning: the server has no extension telos "
-                "(make install); skipped it\n");
-    }
     return db_exec(t, "REVOKE CREATE ON SCHEMA public FROM PUBLIC", err,
                    errlen);
 }
