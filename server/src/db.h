@@ -24,8 +24,9 @@
 
 typedef enum { DB_ADMIN, DB_OWNER, DB_APP, DB_WORKER } db_role;
 
-/* Name of the PostgreSQL role for r ("postgres" for DB_ADMIN on the embedded
- * cluster, NULL for DB_ADMIN on an external server: the URL decides). */
+/* Name of the PostgreSQL role for r ("postgres" for DB_ADMIN: the embedded
+ * cluster's superuser; on an external server db_connect ignores it for
+ * DB_ADMIN and the URL's user decides). */
 const char *db_role_name(db_role r);
 
 /* Connect as role r to database dbname (NULL = cfg->dbname). Returns an open
