@@ -61,7 +61,7 @@ check: install
 	tests/run.sh
 
 bench: install
-	bench/run.sh
+	bench/run.sh --size $(or $(SIZE),small)
 
 clean:
 	rm -rf $(BUILD)
