@@ -80,6 +80,8 @@ INSERT INTO external_benchmarks (tenant_id, kind, metric_type, industry, period_
                                  p10, p25, p50, p75, p90, source)
      VALUES ('$1', 'industry_percentile', 'revenue', '5112', '2024-01-01', '2024-12-31', '2025-02-01',
              1, 2, 3, 4, 5, 'own survey');
+INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response)
+     VALUES ('$1', 'retry-$2', sha256('$2'::bytea), 200, '{\"accepted\": 1}');
 SELECT 'seeded';"
 }
 out=$(seed "$A" tenant_a "$HASH_A" "$HASH_A_REVOKED")
@@ -260,12 +262,17 @@ eq "telos_auth may only SELECT api_keys" \
 # (6) telos_app holds no power of its own.
 eq "telos_app is neither superuser nor BYPASSRLS, cannot create roles or databases" \
   "$(psql_owner -c "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'telos_app'")" "f|f|f|f"
-eq "telos_app owns no relation" \
-  "$(psql_owner -c "SELECT count(*) FROM pg_class WHERE relowner = 'telos_app'::regrole")" 0
-eq "telos_app owns no function, schema or type" \
+# Temporary objects are not counted: ingest COPYs through a temp staging
+# table per pooled connection (see server/src/ingest.h), which lives and
+# dies with its session and gives no power over anything else.
+eq "telos_app owns no relation (but session temp tables)" \
+  "$(psql_owner -c "SELECT count(*) FROM pg_class WHERE relowner = 'telos_app'::regrole AND relpersistence <> 't'")" 0
+eq "telos_app owns no function, schema or type (but temp tables' row types)" \
   "$(psql_owner -c "SELECT (SELECT count(*) FROM pg_proc WHERE proowner = 'telos_app'::regrole)
                          + (SELECT count(*) FROM pg_namespace WHERE nspowner = 'telos_app'::regrole)
-                         + (SELECT count(*) FROM pg_type WHERE typowner = 'telos_app'::regrole)")" 0
+                         + (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                             WHERE t.typowner = 'telos_app'::regrole
+                               AND n.nspname !~ '^pg_(toast_)?temp_')")" 0
 eq "telos_app cannot create in schema public" \
   "$(psql_owner -c "SELECT has_schema_privilege('telos_app', 'public', 'CREATE')")" f
 eq "telos_app is not a member of telos_owner, telos_worker or telos_auth" \

@@ -63,7 +63,11 @@ static const char *const roles_sql =
     "NOCREATEROLE NOREPLICATION;\n"
     "ALTER ROLE telos_auth NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB "
     "NOCREATEROLE NOREPLICATION;\n"
-    "GRANT telos_auth TO telos_owner;\n";
+    "GRANT telos_auth TO telos_owner;\n"
+    /* Migrations (as telos_owner) schedule background jobs that run as
+     * telos_worker; telos.add_job demands the privileges of the run_as
+     * role, so that nobody can run code as a BYPASSRLS role unasked. */
+    "GRANT telos_worker TO telos_owner;\n";
 
 /* ---- credentials ------------------------------------------------------ */
 

@@ -8,6 +8,7 @@
 #include "bootstrap.h"
 #include "config.h"
 #include "demo.h"
+#include "ingest.h"
 #include "migrate.h"
 #include "pgctl.h"
 #include "serve.h"
@@ -31,6 +32,7 @@ static void usage(FILE *f)
         "  db               manage the embedded PostgreSQL: init|start|stop|status|psql\n"
         "  migrate          apply pending schema migrations (--status to list)\n"
         "  tenant           create|key|list tenants and API keys\n"
+        "  ingest           load a CSV/NDJSON/JSON file of metric points\n"
         "  demo             load the demo tenant (once) and print its API key\n"
         "  version          print the version\n"
         "\n"
@@ -146,6 +148,8 @@ int main(int argc, char **argv)
         rc = migrate_cmd(&cfg, sub_argc, sub_argv);
     else if (strcmp(cmd, "tenant") == 0)
         rc = tenant_cmd(&cfg, sub_argc, sub_argv);
+    else if (strcmp(cmd, "ingest") == 0)
+        rc = ingest_cmd(&cfg, sub_argc, sub_argv);
     else {
         fprintf(stderr, "telos: unknown command '%s'\n\n", cmd);
         usage(stderr);

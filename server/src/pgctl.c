@@ -85,12 +85,19 @@ static int write_settings(const telos_config *cfg, const pgproc_account *a,
                           char *err, size_t errlen)
 {
     char path[PATH_MAX], sock[PATH_MAX + 8], text[PATH_MAX + 2048];
+    char dbq[256], preload_lines[320];
     path_join(path, sizeof path, cfg->pg_dir, "log");
     if (pgproc_make_dirs(path, 0700, err, errlen) < 0 ||
         pgproc_give(a, path, err, errlen) < 0)
         return -1;
     conf_quote(sock, sizeof sock, cfg->pg_dir);
     int preload = have_telos_library(cfg);
+    /* The job scheduler (a background worker of the preloaded library)
+     * runs the jobs of this one database. */
+    conf_quote(dbq, sizeof dbq, cfg->dbname);
+    snprintf(preload_lines, sizeof preload_lines,
+             "shared_preload_libraries = 'telos'\ntelos.job_database = %s\n",
+             dbq);
     snprintf(text, sizeof text,
              "# Written by telos before every start: edits are lost.\n"
              "# Your own settings: ALTER SYSTEM (postgresql.auto.conf).\n"
@@ -106,7 +113,7 @@ static int write_settings(const telos_config *cfg, const pgproc_account *a,
              "log_rotation_size = 0\n"
              "%s",
              cfg->pg_port, sock,
-             preload ? "shared_preload_libraries = 'telos'\n"
+             preload ? preload_lines
                      : "# shared_preload_libraries: telos.so is not "
                        "installed\n");
     path_join(path, sizeof path, cfg->pg_dir, "telos.conf");

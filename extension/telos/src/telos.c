@@ -15,6 +15,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
+#include "scheduler.h"
+
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(telos_version);
@@ -29,17 +31,27 @@ PG_FUNCTION_INFO_V1(telos_build_info);
  * (process_shared_preload_libraries_in_progress is then true), or lazily in
  * a backend on the first call of one of its functions.
  *
- * The job scheduler's background worker will be registered here, and only
- * when preloaded: RegisterBackgroundWorker() is only allowed while
+ * The job scheduler's launcher (scheduler.h) is registered only when
+ * preloaded: RegisterBackgroundWorker() is only allowed while
  * shared_preload_libraries is processed. Loaded lazily, the engine's SQL
- * functions must still work and the scheduler simply does not run. GUCs
- * defined here must be defined in both cases so that SET telos.* works.
+ * functions still work (CALL telos.run_job too) and the scheduler simply
+ * does not run. The GUCs are defined in both cases so that SHOW telos.*
+ * works everywhere.
  *
- * Nothing to do yet.
+ * The ProcessUtility hook (scheduler.h) makes DROP DATABASE of the job
+ * database work while the scheduler is connected to it.
+ *
+ * The prefix "telos" is not reserved (MarkGUCPrefixReserved): modules of
+ * the engine use transaction-local placeholders such as
+ * telos.retention_in_progress.
  */
 void
 _PG_init(void)
 {
+	scheduler_define_gucs();
+	scheduler_install_hooks();
+	if (process_shared_preload_libraries_in_progress)
+		scheduler_register_launcher();
 }
 
 /*

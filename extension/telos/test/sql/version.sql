@@ -4,22 +4,55 @@
 -- extension cannot be moved out of schema telos, and it drops and
 -- re-creates cleanly.
 --
+-- Suites run in one database; start from no extension whatever ran before.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS telos CASCADE;
+RESET client_min_messages;
 CREATE EXTENSION telos;
 
--- The schema exists and holds exactly the functions of this version.
+-- The schema exists and holds the version functions.
 SELECT nspname FROM pg_namespace WHERE nspname = 'telos';
 SELECT p.proname, pg_get_function_arguments(p.oid) AS args,
        pg_get_function_result(p.oid) AS result, p.provolatile, p.proparallel
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'telos'
+ WHERE n.nspname = 'telos' AND p.proname IN ('version', 'build_info')
  ORDER BY p.proname;
 
--- Every one of them is a member of the extension (DROP EXTENSION drops it).
+-- Every function in schema telos is a member of the extension (DROP
+-- EXTENSION drops it).
+SELECT count(*) AS functions_not_members
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'telos'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                   WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                     AND d.refclassid = 'pg_extension'::regclass
+                     AND d.deptype = 'e');
+
+-- The upgrade script from 0.1.0 yields exactly the objects of a fresh
+-- install (compared by their descriptions).
+CREATE TEMP TABLE fresh_members AS
 SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS member
   FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-   AND e.extname = 'telos'
- ORDER BY 1;
+   AND e.extname = 'telos';
+SELECT count(*) > 10 AS fresh_install_has_the_engine FROM fresh_members;
+DROP EXTENSION telos;
+CREATE EXTENSION telos VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'telos';
+ALTER EXTENSION telos UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'telos';
+CREATE TEMP TABLE upgraded_members AS
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS member
+  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+   AND e.extname = 'telos';
+(SELECT member, 'only fresh' AS side FROM fresh_members
+ EXCEPT SELECT member, 'only fresh' FROM upgraded_members)
+UNION ALL
+(SELECT member, 'only upgraded' FROM upgraded_members
+ EXCEPT SELECT member, 'only upgraded' FROM fresh_members)
+ORDER BY 1;
+DROP TABLE fresh_members, upgraded_members;
 
 -- The catalog records the schema, the version and that it is not relocatable.
 SELECT e.extname, n.nspname, e.extversion, e.extrelocatable
