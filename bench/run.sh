@@ -153,10 +153,10 @@ lat() {  # lat NAME SQL -> "p50 p99" in ms over 200 runs, as telos_app
   local f="$WORK/$1.sql"
   printf 'BEGIN;\nSELECT set_config(%s, %s, true);\n%s;\nCOMMIT;\n' \
     "'app.current_tenant_id'" "'$FIRST_TENANT'" "$2" >"$f"
-  (cd "$WORK" && /usr/lib/postgresql/15/bin/pgbench -n -t 200 -c 1 -l --log-prefix="$1" \
+  (cd "$WORK" && /usr/lib/postgresql/15/bin/pgbench -n -t 200 -c 1 -l --log-prefix="log_$1" \
      -h "$TELOS_HOME/pg" -p "$TELOS_PG_PORT" -U telos_app -f "$f" telos >/dev/null 2>&1)
-  cat "$WORK/$1".* | awk '{ print $3 / 1000.0 }' | sort -n |
-    awk '{ v[NR] = $1 } END { printf "%.3f %.3f", v[int(NR * 0.5 + 0.5)], v[int(NR * 0.99 + 0.5)] }'
+  cat "$WORK/log_$1".* | awk '{ print $3 / 1000.0 }' | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int(NR * 0.5 + 0.5)], v[int(NR * 0.99 + 0.5)] }'
 }
 HAS_SERIES=$(sql -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'telos' AND proname IN ('metric_series', 'refresh_rollups')")
 ROLLUP_P50=null ROLLUP_P99=null RAW_P50=null RAW_P99=null REFRESH_1PCT=null REFRESH_FULL=null
@@ -170,7 +170,7 @@ if [ "$HAS_SERIES" = 2 ]; then
   sql_as telos_worker -c "UPDATE business_metrics_raw SET value = value * 1.01 WHERE abs(hashtext(tenant_id::text || metric_type || time::text)) % 100 = 0" >/dev/null
   t0=$(now); sql_as telos_worker -c "SELECT telos.refresh_rollups('business_metrics_raw')" >/dev/null; t1=$(now)
   REFRESH_1PCT=$(secs "$t0" "$t1")
-  sql -c "TRUNCATE business_metrics_aggregated; UPDATE business_metrics_raw SET value = value" >/dev/null
+  sql_as telos_worker -c "TRUNCATE business_metrics_aggregated" -c "SELECT telos.invalidate_rollups('business_metrics_raw')" >/dev/null
   t0=$(now); sql_as telos_worker -c "SELECT telos.refresh_rollups('business_metrics_raw')" >/dev/null; t1=$(now)
   REFRESH_FULL=$(secs "$t0" "$t1")
   echo "bench: refresh after 1% changed: $REFRESH_1PCT s; full recompute: $REFRESH_FULL s"
