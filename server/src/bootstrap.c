@@ -220,24 +220,6 @@ out:
 
 /* ---- SQL helpers -------------------------------------------------------- */
 
-/* Error text of a failed result, on one line. */
-static void put_result_error(char *err, size_t errlen, const char *what,
-                             PGconn *c, PGresult *res)
-{
-    snprintf(err, errlen, "%s: %s", what,
-             res ? PQresultErrorMessage(res) : PQerrorMessage(c));
-    size_t len = strlen(err);
-    while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
-        err[--len] = '\0';
-    /* One line: line breaks, tabs and runs of spaces become one space. */
-    char *w = err;
-    for (const char *r = err; *r; r++) {
-        char ch = *r == '\n' || *r == '\t' ? ' ' : *r;
-        if (ch != ' ' || w == err || w[-1] != ' ')
-            *w++ = ch;
-    }
-    *w = '\0';
-}
 
 /* Whether the one-parameter query returns a row: 1 yes, 0 no, -1 error. */
 static int exists(PGconn *c, const char *sql, const char *param, char *err,
@@ -245,7 +227,7 @@ static int exists(PGconn *c, const char *sql, const char *param, char *err,
 {
     PGresult *res = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        put_result_error(err, errlen, "query failed", c, res);
+        db_put_error(err, errlen, "query failed", c, res);
         PQclear(res);
         return -1;
     }
@@ -263,7 +245,7 @@ static int exec_quoted(PGconn *c, const char *prefix, const char *name,
     char *q = literal ? PQescapeLiteral(c, name, strlen(name))
                       : PQescapeIdentifier(c, name, strlen(name));
     if (q == NULL) {
-        put_result_error(err, errlen, "cannot quote", c, NULL);
+        db_put_error(err, errlen, "cannot quote", c, NULL);
         return -1;
     }
     size_t len = strlen(prefix) + strlen(q) + strlen(suffix) + 1;
@@ -300,7 +282,7 @@ static int set_passwords(const telos_config *cfg, PGconn *a, char *err,
                                                "scram-sha-256");
         sodium_memzero(pw, sizeof pw);
         if (verifier == NULL) {
-            put_result_error(err, errlen, "cannot hash a password", a, NULL);
+            db_put_error(err, errlen, "cannot hash a password", a, NULL);
             return -1;
         }
         char prefix[64];

@@ -22,8 +22,7 @@ const char *db_role_name(db_role r)
     return NULL;
 }
 
-/* Copy a libpq message to err as one line: messages end in a newline and
- * may carry a tab-indented hint on the next line. */
+/* Copy a libpq message to err as one line. */
 static void put_pq_message(char *err, size_t errlen, const char *what,
                            const char *msg)
 {
@@ -41,6 +40,13 @@ static void put_pq_message(char *err, size_t errlen, const char *what,
             *w++ = ch;
     }
     *w = '\0';
+}
+
+void db_put_error(char *err, size_t errlen, const char *what, PGconn *c,
+                  const PGresult *res)
+{
+    put_pq_message(err, errlen, what,
+                   res ? PQresultErrorMessage(res) : PQerrorMessage(c));
 }
 
 PGconn *db_connect(const telos_config *cfg, db_role r, const char *dbname,

@@ -34,6 +34,12 @@ const char *db_role_name(db_role r);
 PGconn *db_connect(const telos_config *cfg, db_role r, const char *dbname,
                    char *err, size_t errlen);
 
+/* Write "WHAT: MESSAGE" to err as one line, MESSAGE being the error of res,
+ * or of connection c when res is NULL (libpq messages end in a newline and
+ * may carry an indented hint on the next line). */
+void db_put_error(char *err, size_t errlen, const char *what, PGconn *c,
+                  const PGresult *res);
+
 /* Run sql (no parameters) and expect success; 0 or -1 with message in err. */
 int db_exec(PGconn *c, const char *sql, char *err, size_t errlen);
 

@@ -101,24 +101,6 @@ int migrate_error_line(const char *text, int pos)
 
 /* ---- database parts ----------------------------------------------------- */
 
-/* One-line error text of a failed result. */
-static void put_result_error(char *err, size_t errlen, const char *what,
-                             PGconn *c, PGresult *res)
-{
-    snprintf(err, errlen, "%s: %s", what,
-             res ? PQresultErrorMessage(res) : PQerrorMessage(c));
-    size_t len = strlen(err);
-    while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
-        err[--len] = '\0';
-    /* One line: line breaks, tabs and runs of spaces become one space. */
-    char *w = err;
-    for (const char *r = err; *r; r++) {
-        char ch = *r == '\n' || *r == '\t' ? ' ' : *r;
-        if (ch != ' ' || w == err || w[-1] != ' ')
-            *w++ = ch;
-    }
-    *w = '\0';
-}
 
 /* Show warnings of the server, drop notices ("already exists, skipping"). */
 static void warnings_only(void *arg, const char *msg)
@@ -157,7 +139,7 @@ static int read_applied(PGconn *c, int missing_ok, PGresult **out, char *err,
         PGresult *r = PQexec(c, "SELECT to_regclass('public.schema_migrations')"
                                 " IS NOT NULL");
         if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-            put_result_error(err, errlen, "cannot read schema_migrations", c,
+            db_put_error(err, errlen, "cannot read schema_migrations", c,
                              r);
             PQclear(r);
             return -1;
@@ -170,7 +152,7 @@ static int read_applied(PGconn *c, int missing_ok, PGresult **out, char *err,
     PGresult *r = PQexec(c, "SELECT name, checksum, applied_at::text "
                             "FROM public.schema_migrations ORDER BY name");
     if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-        put_result_error(err, errlen, "cannot read schema_migrations", c, r);
+        db_put_error(err, errlen, "cannot read schema_migrations", c, r);
         PQclear(r);
         return -1;
     }
@@ -185,7 +167,7 @@ static void put_migration_error(char *err, size_t errlen,
                                 PGresult *res)
 {
     if (res == NULL) {
-        put_result_error(err, errlen, f->name, c, NULL);
+        db_put_error(err, errlen, f->name, c, NULL);
         return;
     }
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -246,7 +228,7 @@ static int apply_one(PGconn *c, const migration_file *f, const char *sum,
                        "(name, checksum) VALUES ($1, $2)", 2, NULL, params,
                        NULL, NULL, 0);
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        put_result_error(err, errlen, "cannot record the migration", c, res);
+        db_put_error(err, errlen, "cannot record the migration", c, res);
         PQclear(res);
         PQclear(PQexec(c, "ROLLBACK"));
         return -1;
