@@ -181,7 +181,7 @@ fi
 
 OUT="bench/results/timeseries-$SIZE.json"
 jq -n --arg size "$SIZE" --argjson tenants "$TENANTS" --argjson metrics "$METRICS" \
-  --argjson days "$DAYS" --argjson rows "$ROWS" --argjson clients "$CLIENTS" --argjson batch "$BATCH" \
+  --argjson days "$DAYS" --argjson rows "$ROWS" --argjson clients "$CLIENTS" --argjson batch "$BATCH" --argjson accepted "$ACCEPTED" \
   --argjson a "$A_RATE" --argjson b "$B_RATE" --argjson c "$C_RATE" \
   --argjson sa "$A_S" --argjson sb "$B_S" --argjson sc "$C_S" \
   --argjson rp50 "$ROLLUP_P50" --argjson rp99 "$ROLLUP_P99" \
@@ -192,7 +192,7 @@ jq -n --arg size "$SIZE" --argjson tenants "$TENANTS" --argjson metrics "$METRIC
   '{benchmark: "timeseries", date: $date, commit: $commit, machine: {cpu: $cpu, cores: $cores},
     size: {name: $size, tenants: $tenants, metrics: $metrics, days: $days, rows: $rows},
     ingest_rows_per_s: {a_plain_partitioned_copy: $a, b_hypertable_copy: $b, c_api_post_csv: $c},
-    ingest_seconds: {a: $sa, b: $sb, c: $sc}, api: {clients: $clients, batch_rows: $batch},
+    ingest_seconds: {a: $sa, b: $sb, c: $sc}, api: {clients: $clients, batch_rows: $batch, accepted_rows: $accepted},
     ratios: {b_over_a: ($b / $a), c_over_a: ($c / $a)},
     daily_series_latency_ms: {rollups: {p50: $rp50, p99: $rp99}, raw: {p50: $wp50, p99: $wp99}},
     refresh_seconds: {after_1pct_change: $r1, full_recompute: $rf}}' >"$OUT"

@@ -1,20 +1,20 @@
 /*-------------------------------------------------------------------------
  *
  * hypertable.c
- *	  The hypertable catalog (telos.hypertable, telos.chunk), the security
- *	  context the engine works in, and the SQL functions that register and
- *	  describe a hypertable: create_hypertable, set_archive_function and
- *	  chunk_range. (The sql_drop event trigger that keeps the catalog in
- *	  step with DROP TABLE is PL/pgSQL, in sql/parts/10_hypertable.sql, so
- *	  that DROP keeps working even if this library cannot be loaded.)
+ *	  The hypertable catalog (telos.hypertable, telos.chunk) and the SQL
+ *	  functions that register and describe a hypertable: create_hypertable,
+ *	  set_archive_function and chunk_range. (The sql_drop event trigger
+ *	  that keeps the catalog in step with DROP TABLE is PL/pgSQL, in
+ *	  sql/parts/10_hypertable.sql, so that DROP keeps working even if this
+ *	  library cannot be loaded.)
  *
  * Who does what. A caller needs only the privilege that the operation
  * stands for (owner to register a table, INSERT to make chunks, ...); the
  * work is then done as the hypertable's owner, so chunks belong to the
  * owner whoever triggered them, and the catalog rows are written as the
  * catalog's owner, so no role needs privileges on the catalog. Both
- * switches happen in C (telos_become) with search_path pinned, the way
- * PostgreSQL runs maintenance commands as a table's owner.
+ * switches happen in C (telos_become, util.c) with search_path pinned, the
+ * way PostgreSQL runs maintenance commands as a table's owner.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,7 +38,6 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/regproc.h"
@@ -53,114 +52,26 @@ PG_FUNCTION_INFO_V1(telos_set_archive_function);
 PG_FUNCTION_INFO_V1(telos_chunk_range);
 
 /* ------------------------------------------------------------------------
- * Security context and SPI helpers
- * ------------------------------------------------------------------------
- */
-
-int
-telos_pin_gucs(void)
-{
-	int			nestlevel = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("TimeZone", "UTC",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("DateStyle", "ISO, YMD",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("IntervalStyle", "postgres",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	return nestlevel;
-}
-
-void
-telos_unpin_gucs(int nestlevel)
-{
-	AtEOXact_GUC(true, nestlevel);
-}
-
-void
-telos_become(Oid userid, TelosUserState *save)
-{
-	GetUserIdAndSecContext(&save->userid, &save->sec_context);
-	SetUserIdAndSecContext(userid,
-						   save->sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION |
-						   SECURITY_NOFORCE_RLS);
-}
-
-void
-telos_restore_user(const TelosUserState *save)
-{
-	SetUserIdAndSecContext(save->userid, save->sec_context);
-}
-
-Oid
-telos_catalog_owner(void)
-{
-	Oid			nspid = get_namespace_oid(TELOS_SCHEMA_NAME, false);
-	Oid			relid = get_relname_relid("chunk", nspid);
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("catalog table telos.chunk is missing"),
-				 errhint("Reinstall the extension: DROP EXTENSION telos; CREATE EXTENSION telos.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-uint64
-telos_spi_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
-			   const char *nulls)
-{
-	int			ret;
-
-	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
-	return SPI_processed;
-}
-
-void
-telos_arg_notnull(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", argname)));
-}
-
-Oid
-telos_arg_relid(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	Oid			relid;
-
-	telos_arg_notnull(fcinfo, argno, argname);
-	relid = PG_GETARG_OID(argno);
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	return relid;
-}
-
-/* ------------------------------------------------------------------------
  * Catalog
  * ------------------------------------------------------------------------
  */
+
+/*
+ * catalog_exec
+ *		telos_spi_exec of a statement on telos.hypertable / telos.chunk as
+ *		their owner: callers need no privilege on the catalog. SPI connected
+ *		and the settings pinned (telos_pin_gucs) by the caller.
+ */
+static void
+catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			 const char *nulls)
+{
+	TelosUserState save;
+
+	telos_become(telos_catalog_owner("chunk"), &save);
+	(void) telos_spi_exec(sql, nargs, argtypes, values, nulls);
+	telos_restore_user(&save);
+}
 
 Hypertable *
 hypertable_get(Oid relid)
@@ -243,25 +154,22 @@ catalog_record_chunk(const Hypertable *ht, Oid chunk, TimestampTz start,
 {
 	Oid			argtypes[4] = {REGCLASSOID, REGCLASSOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[4];
-	TelosUserState save;
 
 	values[0] = ObjectIdGetDatum(ht->relid);
 	values[1] = ObjectIdGetDatum(chunk);
 	values[2] = TimestampTzGetDatum(start);
 	values[3] = TimestampTzGetDatum(end);
 
-	telos_become(telos_catalog_owner(), &save);
 	/* A relation is the chunk of one range only (re-attached elsewhere). */
-	telos_spi_exec("UPDATE telos.chunk SET relid = NULL, state = 'dropped' "
-				   "WHERE relid = $2 AND NOT (hypertable = $1 AND range_start = $3)",
-				   3, argtypes, values, NULL);
-	telos_spi_exec("INSERT INTO telos.chunk (hypertable, relid, range_start, range_end, state) "
-				   "VALUES ($1, $2, $3, $4, 'active') "
-				   "ON CONFLICT (hypertable, range_start) DO UPDATE "
-				   "SET relid = excluded.relid, range_end = excluded.range_end, "
-				   "state = 'active', created_at = now()",
-				   4, argtypes, values, NULL);
-	telos_restore_user(&save);
+	catalog_exec("UPDATE telos.chunk SET relid = NULL, state = 'dropped' "
+				 "WHERE relid = $2 AND NOT (hypertable = $1 AND range_start = $3)",
+				 3, argtypes, values, NULL);
+	catalog_exec("INSERT INTO telos.chunk (hypertable, relid, range_start, range_end, state) "
+				 "VALUES ($1, $2, $3, $4, 'active') "
+				 "ON CONFLICT (hypertable, range_start) DO UPDATE "
+				 "SET relid = excluded.relid, range_end = excluded.range_end, "
+				 "state = 'active', created_at = now()",
+				 4, argtypes, values, NULL);
 }
 
 void
@@ -270,7 +178,6 @@ catalog_set_chunk_state(int64 id, const char *state, Oid relid)
 	Oid			argtypes[3] = {INT8OID, TEXTOID, REGCLASSOID};
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	TelosUserState save;
 
 	values[0] = Int64GetDatum(id);
 	values[1] = CStringGetTextDatum(state);
@@ -278,10 +185,8 @@ catalog_set_chunk_state(int64 id, const char *state, Oid relid)
 	if (!OidIsValid(relid))
 		nulls[2] = 'n';
 
-	telos_become(telos_catalog_owner(), &save);
-	telos_spi_exec("UPDATE telos.chunk SET state = $2, relid = $3 WHERE id = $1",
-				   3, argtypes, values, nulls);
-	telos_restore_user(&save);
+	catalog_exec("UPDATE telos.chunk SET state = $2, relid = $3 WHERE id = $1",
+				 3, argtypes, values, nulls);
 }
 
 /* ------------------------------------------------------------------------
@@ -451,10 +356,7 @@ telos_create_hypertable(PG_FUNCTION_ARGS)
 				 errmsg("origin must be a finite timestamp")));
 
 	/* Ownership before any lock, so a stranger cannot block the table. */
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER,
-					   get_relkind_objtype(get_rel_relkind(relid)),
-					   get_rel_name(relid));
+	telos_require_owner(relid);
 
 	/*
 	 * SHARE UPDATE EXCLUSIVE: serialises with concurrent create_hypertable
@@ -498,10 +400,8 @@ telos_create_hypertable(PG_FUNCTION_ARGS)
 	values[1] = NameGetDatum(PG_GETARG_NAME(1));
 	values[2] = IntervalPGetDatum(interval);
 	values[3] = TimestampTzGetDatum(origin);
-	telos_become(telos_catalog_owner(), &save);
-	telos_spi_exec("INSERT INTO telos.hypertable (relid, time_column, chunk_interval, origin) "
-				   "VALUES ($1, $2, $3, $4)", 4, argtypes, values, NULL);
-	telos_restore_user(&save);
+	catalog_exec("INSERT INTO telos.hypertable (relid, time_column, chunk_interval, origin) "
+				 "VALUES ($1, $2, $3, $4)", 4, argtypes, values, NULL);
 
 	ht = hypertable_get(relid);
 	Assert(ht->time_attno == attno);
@@ -564,12 +464,8 @@ telos_set_archive_function(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {REGCLASSOID, REGPROCEDUREOID};
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
-	TelosUserState save;
 
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER,
-					   get_relkind_objtype(get_rel_relkind(relid)),
-					   get_rel_name(relid));
+	telos_require_owner(relid);
 
 	nestlevel = telos_pin_gucs();
 	SPI_connect();
@@ -577,13 +473,9 @@ telos_set_archive_function(PG_FUNCTION_ARGS)
 
 	if (OidIsValid(fn))
 	{
-		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+		HeapTuple	tup = telos_proc_tuple(fn);
 		Form_pg_proc proc;
 
-		if (!HeapTupleIsValid(tup))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("function with OID %u does not exist", fn)));
 		proc = (Form_pg_proc) GETSTRUCT(tup);
 		if (proc->prokind != PROKIND_FUNCTION || proc->proretset ||
 			proc->pronargs != 1 || proc->proargtypes.values[0] != REGCLASSOID)
@@ -604,10 +496,8 @@ telos_set_archive_function(PG_FUNCTION_ARGS)
 	values[1] = ObjectIdGetDatum(fn);
 	if (!OidIsValid(fn))
 		nulls[1] = 'n';
-	telos_become(telos_catalog_owner(), &save);
-	telos_spi_exec("UPDATE telos.hypertable SET archive_fn = $2 WHERE relid = $1",
-				   2, argtypes, values, nulls);
-	telos_restore_user(&save);
+	catalog_exec("UPDATE telos.hypertable SET archive_fn = $2 WHERE relid = $1",
+				 2, argtypes, values, nulls);
 
 	SPI_finish();
 	telos_unpin_gucs(nestlevel);

@@ -11,9 +11,9 @@
  * made. A DEFAULT partition catches rows no chunk covers yet (the safety
  * net); telos.relocate_default() / telos.maintain() move them into chunks.
  *
- * This header is shared by hypertable.c (the catalog, the security context
- * in which chunks are made, create_hypertable) and chunk.c (chunk geometry,
- * creation, relocation, dropping).
+ * This header is shared by hypertable.c (the catalog, create_hypertable)
+ * and chunk.c (chunk geometry, creation, relocation, dropping); the
+ * security context in which chunks are made is in util.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +24,8 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+
+#include "util.h"
 
 /*
  * Origin used when create_hypertable() is given none: Monday 2000-01-03
@@ -62,84 +64,6 @@ typedef struct Hypertable
 	TimestampTz origin;			/* chunk boundaries are origin + k * width */
 	Oid			archive_fn;		/* archive hook (regprocedure) or InvalidOid */
 } Hypertable;
-
-/*
- * Saved identity for telos_become() / telos_restore_user(). The caller owns
- * the struct (usually on the stack).
- */
-typedef struct TelosUserState
-{
-	Oid			userid;
-	int			sec_context;
-} TelosUserState;
-
-/*
- * telos_pin_gucs
- *		Opens a GUC nest level and pins search_path (pg_catalog, pg_temp),
- *		TimeZone (UTC), DateStyle (ISO) and IntervalStyle (postgres) for the
- *		SQL the engine builds and runs: names resolve only to the system
- *		catalogs, and timestamps print as unambiguous UTC literals. Returns
- *		the nest level for telos_unpin_gucs(). An error unwinds it by itself.
- */
-extern int	telos_pin_gucs(void);
-
-/*
- * telos_unpin_gucs
- *		Restores the settings saved by telos_pin_gucs(nestlevel).
- */
-extern void telos_unpin_gucs(int nestlevel);
-
-/*
- * telos_become
- *		Switches the current user to userid until telos_restore_user(),
- *		saving the previous identity in *save. The switch is marked local
- *		(SET ROLE is refused meanwhile), a security-restricted operation (as
- *		VACUUM and CREATE INDEX run the owner's code) and, when userid owns
- *		a table, lifts FORCE ROW LEVEL SECURITY for it as referential
- *		integrity checks do: the owner then sees every row, which moving
- *		rows between partitions needs. An error restores the identity by
- *		itself (transaction or subtransaction abort).
- */
-extern void telos_become(Oid userid, TelosUserState *save);
-
-/*
- * telos_restore_user
- *		Undoes telos_become().
- */
-extern void telos_restore_user(const TelosUserState *save);
-
-/*
- * telos_catalog_owner
- *		The role that owns the engine's catalog tables (the role that ran
- *		CREATE EXTENSION): catalog rows are written as this role, so callers
- *		need no privilege on telos.hypertable / telos.chunk.
- */
-extern Oid	telos_catalog_owner(void);
-
-/*
- * telos_spi_exec
- *		Runs sql through SPI (connected by the caller) with nargs parameters
- *		of the given types (nulls as in SPI: ' ' or 'n', NULL = none null).
- *		Errors propagate; a failure SPI reports as a code becomes an
- *		internal error. Returns SPI_processed.
- */
-extern uint64 telos_spi_exec(const char *sql, int nargs, Oid *argtypes,
-							 Datum *values, const char *nulls);
-
-/*
- * telos_arg_relid
- *		Argument argno of the calling SQL function as a relation OID: NULL
- *		is an error (22004) naming argname, and so is an OID that names no
- *		relation (42P01).
- */
-extern Oid	telos_arg_relid(FunctionCallInfo fcinfo, int argno, const char *argname);
-
-/*
- * telos_arg_notnull
- *		Errors (22004) when argument argno of the calling SQL function is
- *		NULL, naming it argname.
- */
-extern void telos_arg_notnull(FunctionCallInfo fcinfo, int argno, const char *argname);
 
 /*
  * hypertable_get

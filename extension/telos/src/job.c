@@ -6,7 +6,7 @@
  *	  The SQL functions are in job_api.c.
  *
  * The catalogs are read and written with SPI as the owner of telos.jobs,
- * with search_path = pg_catalog, pg_temp (catalog_enter): callers have no
+ * with search_path = pg_catalog, pg_temp (job_catalog_enter): callers have no
  * privilege on them, and a search_path of the caller's cannot hijack an
  * operator in our queries. Who may do what is checked here instead: a role
  * manages (alters, deletes, runs) the jobs whose run_as it has the
@@ -20,7 +20,6 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -36,7 +35,6 @@
 #include "tcop/dest.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -45,6 +43,7 @@
 
 #include "retention.h"
 #include "telos.h"
+#include "util.h"
 
 /* Backoff is never capped below this (unless schedule_interval is shorter). */
 #define JOB_BACKOFF_CAP_USECS	USECS_PER_HOUR
@@ -89,37 +88,6 @@ interval_plus(const Interval *a, const Interval *b)
  * Catalog access as the catalog owner
  * --------------------------------------------------------------------- */
 
-/* The OID of relation telos.<name>, or InvalidOid. */
-static Oid
-telos_relid(const char *name)
-{
-	Oid			nsp = get_namespace_oid(TELOS_SCHEMA_NAME, true);
-
-	if (!OidIsValid(nsp))
-		return InvalidOid;
-	return get_relname_relid(name, nsp);
-}
-
-static Oid
-catalog_owner(void)
-{
-	Oid			relid = telos_relid("jobs");
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the job catalog telos.jobs does not exist"),
-				 errhint("Run ALTER EXTENSION telos UPDATE.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
 /*
  * Become the catalog owner, pin search_path and connect to SPI. A
  * restricted operation: nothing run meanwhile may change the role or the
@@ -129,43 +97,21 @@ catalog_owner(void)
 void
 job_catalog_enter(JobCatalogCtx *c)
 {
-	Oid			owner = catalog_owner();
-
 	c->outer = CurrentMemoryContext;
-	GetUserIdAndSecContext(&c->save_userid, &c->save_sec_context);
-	SetUserIdAndSecContext(owner, c->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	c->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	telos_catalog_become("jobs", &c->save);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 }
 
+/* Undo job_catalog_enter: SPI, then the setting and the user. */
 void
 job_catalog_leave(JobCatalogCtx *c)
 {
 	SPI_finish();
-	AtEOXact_GUC(true, c->save_nestlevel);
-	SetUserIdAndSecContext(c->save_userid, c->save_sec_context);
+	telos_catalog_restore(&c->save);
 }
 
-/* Run one of our own statements; ERROR when SPI fails. */
-int
-job_spi_run(const char *sql, int nargs, Oid *types, Datum *values,
-		const char *nulls)
-{
-	int			rc;
-
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
-			 SPI_result_code_string(rc), sql);
-	return rc;
-}
-
+/* One value of the current SPI result. */
 static Datum
 spi_value(int row, int col, bool *isnull)
 {
@@ -183,7 +129,8 @@ job_catalog_ready(void)
 	if (!OidIsValid(get_extension_oid(TELOS_EXTENSION_NAME, true)))
 		return false;
 	/* An older version of the extension has no job catalog. */
-	return OidIsValid(telos_relid("jobs")) && OidIsValid(telos_relid("job_runs"));
+	return OidIsValid(telos_catalog_relid("jobs")) &&
+		OidIsValid(telos_catalog_relid("job_runs"));
 }
 
 #define JOB_COLUMNS \
@@ -228,7 +175,7 @@ job_fetch(int32 job_id, bool missing_ok)
 	JobDef	   *job = NULL;
 
 	job_catalog_enter(&c);
-	job_spi_run("SELECT " JOB_COLUMNS " FROM telos.jobs WHERE id = $1",
+	telos_spi_exec("SELECT " JOB_COLUMNS " FROM telos.jobs WHERE id = $1",
 			1, types, values, NULL);
 	if (SPI_processed > 0)
 		job = job_from_spi(0, c.outer);
@@ -253,7 +200,7 @@ job_find_by_proc_and_rel(const char *proc_name, Oid relid)
 	values[1] = ObjectIdGetDatum(relid);
 	job_catalog_enter(&c);
 	/* to_regclass: a job whose table was dropped matches nothing. */
-	job_spi_run("SELECT id FROM telos.jobs"
+	telos_spi_exec("SELECT id FROM telos.jobs"
 			" WHERE proc_schema = 'telos' AND proc_name = $1"
 			"   AND to_regclass(config ->> 'rel') = $2::regclass"
 			" ORDER BY id LIMIT 1",
@@ -327,11 +274,7 @@ job_check_proc(Oid proc, const char *what)
 	bool		ok;
 	char		kind;
 
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(proc));
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function with OID %u does not exist", proc)));
+	tup = telos_proc_tuple(proc);
 	p = (Form_pg_proc) GETSTRUCT(tup);
 	kind = p->prokind;
 	ok = p->pronargs == 2 &&
@@ -346,15 +289,6 @@ job_check_proc(Oid proc, const char *what)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s %s cannot be a job", what, format_procedure(proc)),
 				 errdetail("A job is a function or a procedure taking (job_id integer, config jsonb); a function must not return a set, a procedure must not have OUT arguments.")));
-}
-
-void
-job_check_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
 }
 
 void
@@ -443,7 +377,7 @@ job_insert(Oid proc, const Interval *schedule_interval, Jsonb *config,
 		nulls[9] = 'n';
 
 	job_catalog_enter(&c);
-	job_spi_run("INSERT INTO telos.jobs (proc_schema, proc_name, config,"
+	telos_spi_exec("INSERT INTO telos.jobs (proc_schema, proc_name, config,"
 			" schedule_interval, next_start, run_as, enabled, max_retries,"
 			" retry_period, max_runtime)"
 			" VALUES ($1, $2, $3, $4, $5, $6::regrole, $7, $8, $9, $10)"
@@ -466,7 +400,7 @@ job_remove(int32 job_id)
 	/* Wait for a run in progress: it would record its end in a void. */
 	(void) job_lock(job_id, false, true);
 	job_catalog_enter(&c);
-	job_spi_run("DELETE FROM telos.jobs WHERE id = $1", 1, types, values, NULL);
+	telos_spi_exec("DELETE FROM telos.jobs WHERE id = $1", 1, types, values, NULL);
 	job_catalog_leave(&c);
 }
 
@@ -488,10 +422,10 @@ job_mark_start(int32 job_id, JobStarter by, int pid)
 		nulls[3] = 'n';
 
 	job_catalog_enter(&c);
-	job_spi_run("UPDATE telos.jobs SET last_run_started_at = $2,"
+	telos_spi_exec("UPDATE telos.jobs SET last_run_started_at = $2,"
 			" last_run_status = 'running' WHERE id = $1",
 			2, types, values, nulls);
-	job_spi_run("INSERT INTO telos.job_runs (job_id, started_at, status, started_by, pid)"
+	telos_spi_exec("INSERT INTO telos.job_runs (job_id, started_at, status, started_by, pid)"
 			" VALUES ($1, $2, 'running', $3, $4) RETURNING id",
 			4, types, values, nulls);
 	run_id = DatumGetInt64(spi_value(0, 1, &isnull));
@@ -507,7 +441,7 @@ job_set_run_pid(int64 run_id, int pid)
 	Datum		values[2] = {Int64GetDatum(run_id), Int32GetDatum(pid)};
 
 	job_catalog_enter(&c);
-	job_spi_run("UPDATE telos.job_runs SET pid = $2 WHERE id = $1",
+	telos_spi_exec("UPDATE telos.job_runs SET pid = $2 WHERE id = $1",
 			2, types, values, NULL);
 	job_catalog_leave(&c);
 }
@@ -521,7 +455,7 @@ job_run_is_open(int64 run_id)
 	bool		open;
 
 	job_catalog_enter(&c);
-	job_spi_run("SELECT 1 FROM telos.job_runs WHERE id = $1 AND status = 'running'",
+	telos_spi_exec("SELECT 1 FROM telos.job_runs WHERE id = $1 AND status = 'running'",
 			1, types, values, NULL);
 	open = SPI_processed > 0;
 	job_catalog_leave(&c);
@@ -596,7 +530,7 @@ job_mark_end(int32 job_id, int64 run_id, const JobOutcome *o, bool *disabled)
 		*disabled = false;
 
 	job_catalog_enter(&c);
-	job_spi_run("SELECT " JOB_COLUMNS " FROM telos.jobs WHERE id = $1 FOR UPDATE",
+	telos_spi_exec("SELECT " JOB_COLUMNS " FROM telos.jobs WHERE id = $1 FOR UPDATE",
 			1, jtypes, jvalues, NULL);
 	if (SPI_processed > 0)
 		job = job_from_spi(0, c.outer);
@@ -647,7 +581,7 @@ job_mark_end(int32 job_id, int64 run_id, const JobOutcome *o, bool *disabled)
 	values[9] = TimestampTzGetDatum(next);
 	values[10] = Int32GetDatum(failures);
 
-	job_spi_run("UPDATE telos.job_runs SET finished_at = $3, status = $4,"
+	telos_spi_exec("UPDATE telos.job_runs SET finished_at = $3, status = $4,"
 			" sqlstate = $5, error = $6,"
 			" error_detail = nullif(jsonb_strip_nulls(jsonb_build_object("
 			"   'detail', $7, 'hint', $8, 'context', $9)), '{}')"
@@ -668,7 +602,7 @@ job_mark_end(int32 job_id, int64 run_id, const JobOutcome *o, bool *disabled)
 		uvalues[4] = values[9];
 		uvalues[5] = values[10];
 		uvalues[6] = BoolGetDatum(enabled);
-		job_spi_run("UPDATE telos.jobs SET last_run_finished_at = $2,"
+		telos_spi_exec("UPDATE telos.jobs SET last_run_finished_at = $2,"
 				" last_run_status = $3, last_error = $4, next_start = $5,"
 				" consecutive_failures = $6, enabled = $7 WHERE id = $1",
 				7, utypes, uvalues, unulls);
@@ -738,12 +672,12 @@ job_pick_due(TimestampTz *earliest)
 	{
 		Datum		d;
 
-		job_spi_run("SELECT min(next_start) FROM telos.jobs WHERE enabled",
+		telos_spi_exec("SELECT min(next_start) FROM telos.jobs WHERE enabled",
 				0, NULL, NULL, NULL);
 		d = spi_value(0, 1, &isnull);
 		*earliest = isnull ? 0 : DatumGetTimestampTz(d);
 	}
-	job_spi_run("SELECT " JOB_COLUMNS " FROM telos.jobs"
+	telos_spi_exec("SELECT " JOB_COLUMNS " FROM telos.jobs"
 			" WHERE enabled AND next_start <= now()"
 			" ORDER BY next_start, id",
 			0, NULL, NULL, NULL);
@@ -770,7 +704,7 @@ job_close_orphans(void)
 	bool		isnull;
 
 	job_catalog_enter(&c);
-	job_spi_run("SELECT job_id, id FROM telos.job_runs WHERE status = 'running'",
+	telos_spi_exec("SELECT job_id, id FROM telos.job_runs WHERE status = 'running'",
 			0, NULL, NULL, NULL);
 	n = (int) SPI_processed;
 	jobs = MemoryContextAlloc(c.outer, sizeof(int32) * (n + 1));
@@ -806,7 +740,7 @@ job_prune_runs(int age_minutes)
 	if (age_minutes <= 0)
 		return;
 	job_catalog_enter(&c);
-	job_spi_run("DELETE FROM telos.job_runs WHERE status <> 'running'"
+	telos_spi_exec("DELETE FROM telos.job_runs WHERE status <> 'running'"
 			" AND finished_at < now() - make_interval(mins => $1)",
 			1, types, values, NULL);
 	job_catalog_leave(&c);

@@ -22,6 +22,8 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "util.h"
+
 /* A row of telos.jobs, as the runner and the scheduler need it. */
 typedef struct JobDef
 {
@@ -197,24 +199,17 @@ extern void job_prune_runs(int age_minutes);
  */
 typedef struct JobCatalogCtx
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
+	TelosCatalogState save;		/* see telos_catalog_become (util.h) */
 	MemoryContext outer;
 } JobCatalogCtx;
 
 extern void job_catalog_enter(JobCatalogCtx *c);
 extern void job_catalog_leave(JobCatalogCtx *c);
 
-/* job_spi_run -- SPI_execute_with_args of our own statement; ERROR on failure. */
-extern int	job_spi_run(const char *sql, int nargs, Oid *types, Datum *values,
-						const char *nulls);
-
 /* ERROR 42501 unless the current user may alter/delete/run (action) job. */
 extern void job_check_manage(const JobDef *job, const char *action);
 
-/* Argument checks: ERROR 22004 when argument argno is NULL; 22023 else. */
-extern void job_check_not_null(FunctionCallInfo fcinfo, int argno, const char *name);
+/* Argument checks: ERROR 22023 (telos_arg_notnull in util.h for NULLs). */
 extern void job_check_positive(const Interval *i, const char *name);
 extern void job_check_max_retries(int32 n);
 extern void job_check_config(Jsonb *config);

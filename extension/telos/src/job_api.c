@@ -38,13 +38,13 @@ PG_FUNCTION_INFO_V1(telos_run_job);
 Datum
 telos_add_job(PG_FUNCTION_ARGS)
 {
-	job_check_not_null(fcinfo, 0, "proc");
-	job_check_not_null(fcinfo, 1, "schedule_interval");
-	job_check_not_null(fcinfo, 2, "config");
-	job_check_not_null(fcinfo, 3, "initial_start");
-	job_check_not_null(fcinfo, 5, "max_retries");
-	job_check_not_null(fcinfo, 6, "retry_period");
-	job_check_not_null(fcinfo, 8, "enabled");
+	telos_arg_notnull(fcinfo, 0, "proc");
+	telos_arg_notnull(fcinfo, 1, "schedule_interval");
+	telos_arg_notnull(fcinfo, 2, "config");
+	telos_arg_notnull(fcinfo, 3, "initial_start");
+	telos_arg_notnull(fcinfo, 5, "max_retries");
+	telos_arg_notnull(fcinfo, 6, "retry_period");
+	telos_arg_notnull(fcinfo, 8, "enabled");
 
 	PG_RETURN_INT32(job_insert(PG_GETARG_OID(0),
 							   PG_GETARG_INTERVAL_P(1),
@@ -73,7 +73,7 @@ telos_alter_job(PG_FUNCTION_ARGS)
 	char		nulls[9];
 	int			i;
 
-	job_check_not_null(fcinfo, 0, "job_id");
+	telos_arg_notnull(fcinfo, 0, "job_id");
 	job = job_fetch(PG_GETARG_INT32(0), false);
 	job_check_manage(job, "alter");
 
@@ -112,7 +112,7 @@ telos_alter_job(PG_FUNCTION_ARGS)
 	}
 
 	job_catalog_enter(&c);
-	job_spi_run("UPDATE telos.jobs SET"
+	telos_spi_exec("UPDATE telos.jobs SET"
 			" schedule_interval = coalesce($2, schedule_interval),"
 			" config = coalesce($3, config),"
 			" next_start = coalesce($4, next_start),"
@@ -134,7 +134,7 @@ telos_alter_job(PG_FUNCTION_ARGS)
 Datum
 telos_delete_job(PG_FUNCTION_ARGS)
 {
-	job_check_not_null(fcinfo, 0, "job_id");
+	telos_arg_notnull(fcinfo, 0, "job_id");
 	job_remove(PG_GETARG_INT32(0));
 	PG_RETURN_VOID();
 }
@@ -329,7 +329,7 @@ telos_run_job(PG_FUNCTION_ARGS)
 	nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
 		!castNode(CallContext, fcinfo->context)->atomic;
 
-	job_check_not_null(fcinfo, 0, "job_id");
+	telos_arg_notnull(fcinfo, 0, "job_id");
 	if (run_job_cxt == NULL)
 		run_job_cxt = AllocSetContextCreate(TopMemoryContext, "telos run_job",
 											ALLOCSET_SMALL_SIZES);

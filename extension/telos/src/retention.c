@@ -51,6 +51,7 @@
 
 #include "job.h"
 #include "telos.h"
+#include "util.h"
 
 PG_FUNCTION_INFO_V1(telos_add_retention_policy);
 PG_FUNCTION_INFO_V1(telos_remove_retention_policy);
@@ -86,37 +87,6 @@ typedef struct TenantCutoff
 /* ---------------------------------------------------------------------
  * Small helpers
  * --------------------------------------------------------------------- */
-
-static void
-check_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-}
-
-static void
-check_interval(const Interval *i, const char *name)
-{
-	if (!job_interval_positive(i))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be positive", name)));
-}
-
-static char *
-rel_qualified_name(Oid rel)
-{
-	char	   *relname = get_rel_name(rel);
-
-	if (relname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", rel)));
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)),
-									  relname);
-}
 
 static char *
 interval_text(const Interval *i)
@@ -173,7 +143,7 @@ config_interval(Jsonb *config, const char *key, const char *policy, Interval *ou
 	*out = *DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(s),
 												  ObjectIdGetDatum(InvalidOid),
 												  Int32GetDatum(-1)));
-	check_interval(out, key);
+	job_check_positive(out, key);
 	return true;
 }
 
@@ -187,27 +157,6 @@ check_table(Oid rel, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s \"%s\" is not a table", what, get_rel_name(rel))));
-}
-
-/* ERROR unless rel has column col of type type. */
-static void
-check_column(Oid rel, const char *col, Oid type)
-{
-	AttrNumber	att = get_attnum(rel, col);
-	Oid			t;
-
-	if (att == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						col, get_rel_name(rel))));
-	t = get_atttype(rel, att);
-	if (t != type)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of relation \"%s\" is of type %s, not %s",
-						col, get_rel_name(rel), format_type_be(t),
-						format_type_be(type))));
 }
 
 /* ERROR unless role holds privileges mode on rel. */
@@ -238,46 +187,20 @@ check_sees_all_rows(Oid rel, Oid role)
 				 errhint("Run the policy as a role with BYPASSRLS (run_as => ...).")));
 }
 
-/* The owner of relation rel. */
-static Oid
-rel_owner(Oid rel)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", rel)));
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
 /* Whether telos.hypertable (the chunks module) exists and lists rel. */
 static bool
 is_hypertable(Oid rel, char **time_column)
 {
-	Oid			nsp = get_namespace_oid(TELOS_SCHEMA_NAME, true);
 	Oid			types[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(rel)};
 	bool		found;
-	int			save_nestlevel;
-	Oid			save_userid;
-	int			save_sec;
+	TelosCatalogState save;
 
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("hypertable", nsp)))
+	if (!OidIsValid(telos_catalog_relid("hypertable")))
 		return false;
 
 	/* As the extension's owner: the caller may not read the catalog. */
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(rel_owner(get_relname_relid("hypertable", nsp)),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	telos_catalog_become("hypertable", &save);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT time_column::text FROM telos.hypertable"
@@ -290,8 +213,7 @@ is_hypertable(Oid rel, char **time_column)
 										   SPI_getvalue(SPI_tuptable->vals[0],
 														SPI_tuptable->tupdesc, 1));
 	SPI_finish();
-	AtEOXact_GUC(true, save_nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	telos_catalog_restore(&save);
 	return found;
 }
 
@@ -307,11 +229,7 @@ check_tenant_fn(Oid fn, Oid role)
 	HeapTuple	tup;
 	bool		ok;
 
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function with OID %u does not exist", fn)));
+	tup = telos_proc_tuple(fn);
 	ok = ((Form_pg_proc) GETSTRUCT(tup))->pronargs == 0 &&
 		((Form_pg_proc) GETSTRUCT(tup))->proretset &&
 		((Form_pg_proc) GETSTRUCT(tup))->prokind == PROKIND_FUNCTION;
@@ -360,8 +278,8 @@ retention_parse(Jsonb *config, Oid role, RetentionPolicy *p)
 	p->time_column = config_string(config, "time_column", what);
 	if (p->time_column == NULL)
 		p->time_column = is_hypertable(p->rel, &hyper_time) ? hyper_time : "time";
-	check_column(p->rel, "tenant_id", UUIDOID);
-	check_column(p->rel, p->time_column, TIMESTAMPTZOID);
+	telos_require_column(p->rel, "tenant_id", UUIDOID, NULL);
+	telos_require_column(p->rel, p->time_column, TIMESTAMPTZOID, NULL);
 	check_rel_privilege(p->rel, role, ACL_SELECT | ACL_DELETE, "SELECT and DELETE");
 	check_sees_all_rows(p->rel, role);
 
@@ -377,9 +295,9 @@ retention_parse(Jsonb *config, Oid role, RetentionPolicy *p)
 	if (OidIsValid(p->rollups))
 	{
 		check_table(p->rollups, "rollups");
-		check_column(p->rollups, "tenant_id", UUIDOID);
-		check_column(p->rollups, "bucket_width", TEXTOID);
-		check_column(p->rollups, "bucket", TIMESTAMPTZOID);
+		telos_require_column(p->rollups, "tenant_id", UUIDOID, NULL);
+		telos_require_column(p->rollups, "bucket_width", TEXTOID, NULL);
+		telos_require_column(p->rollups, "bucket", TIMESTAMPTZOID, NULL);
 		check_rel_privilege(p->rollups, role, ACL_SELECT | ACL_DELETE, "SELECT and DELETE");
 		check_sees_all_rows(p->rollups, role);
 	}
@@ -614,19 +532,16 @@ telos_retention_job(PG_FUNCTION_ARGS)
 				daily = 0;
 	char	   *table;
 
-	check_arg(fcinfo, 1, "config");
+	telos_arg_notnull(fcinfo, 1, "config");
 	retention_parse(PG_GETARG_JSONB_P(1), GetUserId(), &p);
 	hyper = is_hypertable(p.rel, NULL);
-	table = rel_qualified_name(p.rel);
+	table = telos_qualified_relname(p.rel);
 
 	/*
 	 * Our statements resolve operators in pg_catalog only; the deletes are
 	 * marked for the rollup invalidation triggers. Both revert at the end.
 	 */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	nestlevel = telos_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -648,7 +563,7 @@ telos_retention_job(PG_FUNCTION_ARGS)
 
 	if (OidIsValid(p.rollups))
 	{
-		char	   *agg = rel_qualified_name(p.rollups);
+		char	   *agg = telos_qualified_relname(p.rollups);
 
 		if (p.has_keep_hourly)
 			hourly = delete_buckets(agg, "hour", minus(now, &p.keep_hourly));
@@ -664,7 +579,7 @@ telos_retention_job(PG_FUNCTION_ARGS)
 	}
 
 	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
+	telos_unpin_gucs(nestlevel);
 
 	ereport(NOTICE,
 			(errmsg("retention of %s: " UINT64_FORMAT " chunks dropped or archived, " UINT64_FORMAT
@@ -701,11 +616,43 @@ json_add_string(StringInfo buf, const char *key, const char *value, bool *first)
 		escape_json(buf, value);
 }
 
+/* Start a config object; json_add_string adds to it, json_finish ends it. */
+static void
+json_start(StringInfo buf)
+{
+	initStringInfo(buf);
+	appendStringInfoChar(buf, '{');
+}
+
 static Jsonb *
 json_finish(StringInfo buf)
 {
 	appendStringInfoChar(buf, '}');
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data)));
+}
+
+/* ERROR 42P01 unless relation rel exists. */
+static void
+require_rel(Oid rel)
+{
+	if (get_rel_name(rel) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", rel)));
+}
+
+/*
+ * The job of a new policy running telos.<proc>(config): every schedule from
+ * now on, retried every minute without limit, no runtime limit. Returns its
+ * id.
+ */
+static int32
+insert_policy_job(const char *proc, const Interval *schedule, Jsonb *config,
+				  Oid run_as)
+{
+	return job_insert(telos_proc(proc), schedule, config,
+					  GetCurrentTransactionStartTimestamp(), run_as, -1,
+					  &(Interval) {.time = USECS_PER_MINUTE}, NULL, true);
 }
 
 /*
@@ -736,8 +683,8 @@ remove_policy(const char *proc, FunctionCallInfo fcinfo, const char *what)
 	Oid			rel;
 	int32		id;
 
-	check_arg(fcinfo, 0, "rel");
-	check_arg(fcinfo, 1, "if_exists");
+	telos_arg_notnull(fcinfo, 0, "rel");
+	telos_arg_notnull(fcinfo, 1, "if_exists");
 	rel = PG_GETARG_OID(0);
 	id = job_find_by_proc_and_rel(proc, rel);
 	if (id != 0)
@@ -769,31 +716,27 @@ telos_add_retention_policy(PG_FUNCTION_ARGS)
 	int32		id;
 	RetentionPolicy p;
 
-	check_arg(fcinfo, 0, "rel");
-	check_arg(fcinfo, 1, "default_retention");
-	check_arg(fcinfo, 6, "schedule");
-	check_arg(fcinfo, 8, "if_not_exists");
+	telos_arg_notnull(fcinfo, 0, "rel");
+	telos_arg_notnull(fcinfo, 1, "default_retention");
+	telos_arg_notnull(fcinfo, 6, "schedule");
+	telos_arg_notnull(fcinfo, 8, "if_not_exists");
 	rel = PG_GETARG_OID(0);
 	run_as = PG_ARGISNULL(7) ? GetUserId() : PG_GETARG_OID(7);
-	check_interval(PG_GETARG_INTERVAL_P(6), "schedule");
-	if (get_rel_name(rel) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", rel)));
+	job_check_positive(PG_GETARG_INTERVAL_P(6), "schedule");
+	require_rel(rel);
 	check_table(rel, "relation");
 
 	id = existing_policy(RETENTION_PROC, rel, PG_GETARG_BOOL(8), "retention");
 	if (id != 0)
 		PG_RETURN_INT32(id);
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	json_add_string(&buf, "rel", rel_qualified_name(rel), &first);
+	json_start(&buf);
+	json_add_string(&buf, "rel", telos_qualified_relname(rel), &first);
 	json_add_string(&buf, "default_retention", interval_text(PG_GETARG_INTERVAL_P(1)), &first);
 	json_add_string(&buf, "tenant_retention_fn",
 					PG_ARGISNULL(2) ? NULL : format_procedure_qualified(PG_GETARG_OID(2)), &first);
 	json_add_string(&buf, "rollups",
-					PG_ARGISNULL(3) ? NULL : rel_qualified_name(PG_GETARG_OID(3)), &first);
+					PG_ARGISNULL(3) ? NULL : telos_qualified_relname(PG_GETARG_OID(3)), &first);
 	json_add_string(&buf, "keep_hourly",
 					PG_ARGISNULL(4) ? NULL : interval_text(PG_GETARG_INTERVAL_P(4)), &first);
 	json_add_string(&buf, "keep_daily",
@@ -806,10 +749,8 @@ telos_add_retention_policy(PG_FUNCTION_ARGS)
 	job_check_run_as(run_as);
 	retention_parse(config, run_as, &p);
 
-	PG_RETURN_INT32(job_insert(telos_proc(RETENTION_PROC), PG_GETARG_INTERVAL_P(6),
-							   config, GetCurrentTransactionStartTimestamp(),
-							   run_as, -1, &(Interval) {.time = USECS_PER_MINUTE},
-							   NULL, true));
+	PG_RETURN_INT32(insert_policy_job(RETENTION_PROC, PG_GETARG_INTERVAL_P(6),
+									  config, run_as));
 }
 
 /* telos.remove_retention_policy(rel regclass, if_exists boolean) RETURNS void */
@@ -836,35 +777,29 @@ telos_add_maintenance_policy(PG_FUNCTION_ARGS)
 	int32		id;
 	Interval	ahead;
 
-	check_arg(fcinfo, 0, "rel");
-	check_arg(fcinfo, 1, "ahead");
-	check_arg(fcinfo, 2, "schedule");
-	check_arg(fcinfo, 4, "if_not_exists");
+	telos_arg_notnull(fcinfo, 0, "rel");
+	telos_arg_notnull(fcinfo, 1, "ahead");
+	telos_arg_notnull(fcinfo, 2, "schedule");
+	telos_arg_notnull(fcinfo, 4, "if_not_exists");
 	rel = PG_GETARG_OID(0);
 	run_as = PG_ARGISNULL(3) ? GetUserId() : PG_GETARG_OID(3);
-	check_interval(PG_GETARG_INTERVAL_P(2), "schedule");
-	if (get_rel_name(rel) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", rel)));
+	job_check_positive(PG_GETARG_INTERVAL_P(2), "schedule");
+	require_rel(rel);
 
 	id = existing_policy(MAINTENANCE_PROC, rel, PG_GETARG_BOOL(4), "maintenance");
 	if (id != 0)
 		PG_RETURN_INT32(id);
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	json_add_string(&buf, "rel", rel_qualified_name(rel), &first);
+	json_start(&buf);
+	json_add_string(&buf, "rel", telos_qualified_relname(rel), &first);
 	json_add_string(&buf, "ahead", interval_text(PG_GETARG_INTERVAL_P(1)), &first);
 	config = json_finish(&buf);
 
 	job_check_run_as(run_as);
 	maintenance_parse(config, run_as, &rel, &ahead);
 
-	PG_RETURN_INT32(job_insert(telos_proc(MAINTENANCE_PROC), PG_GETARG_INTERVAL_P(2),
-							   config, GetCurrentTransactionStartTimestamp(),
-							   run_as, -1, &(Interval) {.time = USECS_PER_MINUTE},
-							   NULL, true));
+	PG_RETURN_INT32(insert_policy_job(MAINTENANCE_PROC, PG_GETARG_INTERVAL_P(2),
+									  config, run_as));
 }
 
 /* telos.remove_maintenance_policy(rel regclass, if_exists boolean) RETURNS void */
@@ -885,21 +820,18 @@ telos_maintenance_job(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	int			nestlevel;
 
-	check_arg(fcinfo, 1, "config");
+	telos_arg_notnull(fcinfo, 1, "config");
 	maintenance_parse(PG_GETARG_JSONB_P(1), GetUserId(), &rel, &ahead);
 	values[0] = ObjectIdGetDatum(rel);
 	values[1] = IntervalPGetDatum(&ahead);
 
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	nestlevel = telos_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT telos.maintain($1::regclass, $2)",
 							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "telos.maintain failed");
 	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
+	telos_unpin_gucs(nestlevel);
 	PG_RETURN_VOID();
 }

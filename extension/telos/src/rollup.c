@@ -39,23 +39,11 @@
 
 #include "rollup.h"
 #include "telos.h"
+#include "util.h"
 
 PG_FUNCTION_INFO_V1(telos_add_rollup_policy);
 PG_FUNCTION_INFO_V1(telos_remove_rollup_policy);
 PG_FUNCTION_INFO_V1(telos_invalidate_rollups);
-
-/* Quoted, schema-qualified name of a relation, or ERROR if it is gone. */
-static char *
-qualified_relname(Oid relid)
-{
-	char	   *rel = get_rel_name(relid);
-
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
-}
 
 static RollupPolicy *
 policy_from_tuple(HeapTuple tup, TupleDesc desc)
@@ -72,9 +60,9 @@ policy_from_tuple(HeapTuple tup, TupleDesc desc)
 	p->job_id = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
 	p->has_job = !isnull;
 
-	p->raw_sql = qualified_relname(p->raw);
-	p->agg_sql = qualified_relname(p->agg);
-	p->definitions_sql = qualified_relname(p->definitions);
+	p->raw_sql = telos_qualified_relname(p->raw);
+	p->agg_sql = telos_qualified_relname(p->agg);
+	p->definitions_sql = telos_qualified_relname(p->definitions);
 	p->time_sql = pstrdup(quote_identifier(p->time_column));
 	fname = get_func_name(p->timezone_fn);
 	if (fname == NULL)
@@ -106,15 +94,10 @@ rollup_policy_load(Oid raw, bool missing_ok)
 	if (policy_lookup_plan == NULL)
 	{
 		Oid			argtypes[1] = {REGCLASSOID};
-		SPIPlanPtr	plan = SPI_prepare("SELECT " POLICY_COLUMNS
-									   " FROM telos.rollup_policy WHERE raw = $1",
-									   1, argtypes);
 
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		policy_lookup_plan = plan;
+		policy_lookup_plan = telos_spi_prepare_kept("SELECT " POLICY_COLUMNS
+													" FROM telos.rollup_policy WHERE raw = $1",
+													1, argtypes);
 	}
 	rc = SPI_execute_plan(policy_lookup_plan, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
@@ -159,15 +142,49 @@ rollup_policy_only(void)
 	return policy_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 }
 
-static int
-pin_search_path(void)
+/*
+ * rollup_sql_expand
+ *		Copy tmpl, replacing each placeholder (rollup.h) as it is met; no
+ *		placeholder is a prefix of another.
+ */
+char *
+rollup_sql_expand(const char *tmpl, const RollupPolicy *p, const char *width)
 {
-	int			level = NewGUCNestLevel();
+	StringInfoData buf;
+	const char *s = tmpl;
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	return level;
+	initStringInfo(&buf);
+	while (*s)
+	{
+		if (strncmp(s, "@RAW@", 5) == 0)
+		{
+			appendStringInfoString(&buf, p->raw_sql);
+			s += 5;
+		}
+		else if (strncmp(s, "@AGG@", 5) == 0)
+		{
+			appendStringInfoString(&buf, p->agg_sql);
+			s += 5;
+		}
+		else if (strncmp(s, "@T@", 3) == 0)
+		{
+			appendStringInfoString(&buf, p->time_sql);
+			s += 3;
+		}
+		else if (strncmp(s, "@TZFN@", 6) == 0)
+		{
+			appendStringInfoString(&buf, p->timezone_fn_sql);
+			s += 6;
+		}
+		else if (width != NULL && strncmp(s, "@W@", 3) == 0)
+		{
+			appendStringInfoString(&buf, width);
+			s += 3;
+		}
+		else
+			appendStringInfoChar(&buf, *s++);
+	}
+	return buf.data;
 }
 
 int
@@ -186,42 +203,23 @@ rollup_engine_gucs_end(int nestlevel)
 	AtEOXact_GUC(true, nestlevel);
 }
 
-/* Owner of telos.invalidation (= of every catalog table of the extension). */
-static Oid
-catalog_owner(void)
+/*
+ * Run one statement on the catalog tables as their owner (see
+ * telos_catalog_become); ERROR unless SPI returns expect. SPI connected by
+ * the caller.
+ */
+static void
+catalog_write(const char *sql, int nargs, Oid *argtypes, Datum *args,
+			  const char *nulls, int expect)
 {
-	Oid			nsp = get_namespace_oid(TELOS_SCHEMA_NAME, false);
-	Oid			relid = get_relname_relid("invalidation", nsp);
-	HeapTuple	tup;
-	Oid			owner;
+	TelosCatalogState save;
+	int			rc;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "telos.invalidation is missing: the extension is damaged");
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-void
-rollup_become_catalog_owner(RollupSavedUser *save)
-{
-	Oid			owner = catalog_owner();
-
-	GetUserIdAndSecContext(&save->userid, &save->sec_context);
-	SetUserIdAndSecContext(owner,
-						   save->sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	save->guc_nestlevel = pin_search_path();
-}
-
-void
-rollup_restore_user(const RollupSavedUser *save)
-{
-	AtEOXact_GUC(true, save->guc_nestlevel);
-	SetUserIdAndSecContext(save->userid, save->sec_context);
+	telos_catalog_become(ROLLUP_CATALOG_TABLE, &save);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
+	if (rc != expect)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	telos_catalog_restore(&save);
 }
 
 bool
@@ -283,17 +281,11 @@ rollup_insert_whole(Oid raw, Datum tenant, bool tenant_null, Datum metric, bool 
 	Oid			argtypes[3] = {REGCLASSOID, UUIDOID, TEXTOID};
 	Datum		args[3] = {ObjectIdGetDatum(raw), tenant, metric};
 	char		nulls[3] = {' ', tenant_null ? 'n' : ' ', metric_null ? 'n' : ' '};
-	RollupSavedUser save;
-	int			rc;
 
-	rollup_become_catalog_owner(&save);
-	rc = SPI_execute_with_args("INSERT INTO telos.invalidation (raw, tenant_id, metric_types, lo, hi) "
-							   "VALUES ($1, $2, CASE WHEN $3 IS NOT NULL THEN ARRAY[$3] END,"
-							   " '-infinity', 'infinity')",
-							   3, argtypes, args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	rollup_restore_user(&save);
+	catalog_write("INSERT INTO telos.invalidation (raw, tenant_id, metric_types, lo, hi) "
+				  "VALUES ($1, $2, CASE WHEN $3 IS NOT NULL THEN ARRAY[$3] END,"
+				  " '-infinity', 'infinity')",
+				  3, argtypes, args, nulls, SPI_OK_INSERT);
 }
 
 /* ---------------------------------------------------------------------
@@ -326,34 +318,17 @@ require_relkind(Oid relid, const char *kinds, const char *what, const char *role
 				 errmsg("%s \"%s\" is not %s", role, get_rel_name(relid), what)));
 }
 
+/* What a rollup policy needs, for errors about a missing column. */
+#define POLICY_COLUMNS_HINT \
+	"A rollup policy needs raw(tenant_id uuid, metric_type text, <time> timestamptz, value float8), " \
+	"agg with the columns of business_metrics_aggregated and " \
+	"definitions(tenant_id uuid, metric_type text, aggregation text, calculation_formula text)."
+
 /* ERROR unless relid has column col of type typid. */
 static void
 require_column(Oid relid, const char *col, Oid typid)
 {
-	AttrNumber	att = get_attnum(relid, col);
-	Oid			actual;
-
-	if (att == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist", col, get_rel_name(relid)),
-				 errhint("A rollup policy needs raw(tenant_id uuid, metric_type text, <time> timestamptz, value float8), "
-						 "agg with the columns of business_metrics_aggregated and "
-						 "definitions(tenant_id uuid, metric_type text, aggregation text, calculation_formula text).")));
-	actual = get_atttype(relid, att);
-	if (actual != typid)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of relation \"%s\" is of type %s, not %s",
-						col, get_rel_name(relid), format_type_be(actual), format_type_be(typid))));
-}
-
-static void
-require_owner(Oid relid)
-{
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
-					   get_rel_name(relid));
+	telos_require_column(relid, col, typid, POLICY_COLUMNS_HINT);
 }
 
 /*
@@ -419,13 +394,9 @@ require_timezone_fn(Oid fn)
 	Oid		   *argtypes;
 	int			nargs;
 	Oid			rettype;
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	HeapTuple	tup = telos_proc_tuple(fn);
 	bool		ok;
 
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function with OID %u does not exist", fn)));
 	ok = ((Form_pg_proc) GETSTRUCT(tup))->prokind == PROKIND_FUNCTION &&
 		!((Form_pg_proc) GETSTRUCT(tup))->proretset;
 	ReleaseSysCache(tup);
@@ -469,7 +440,7 @@ schedule_refresh(Oid raw, Datum schedule, bool run_as_null, Datum run_as, bool *
 		return 0;
 
 	args[0] = schedule;
-	args[1] = CStringGetTextDatum(qualified_relname(raw));
+	args[1] = CStringGetTextDatum(telos_qualified_relname(raw));
 	args[2] = run_as;
 	rc = SPI_execute_with_args(run_as_null
 							   ? "SELECT telos.add_job('telos.refresh_rollups_job'::pg_catalog.regproc, $1,"
@@ -512,7 +483,6 @@ telos_add_rollup_policy(PG_FUNCTION_ARGS)
 	char	   *raw_sql;
 	int32		job_id;
 	bool		has_job;
-	RollupSavedUser save;
 	StringInfoData sql;
 
 	require_not_null(fcinfo, 0, "raw");
@@ -531,8 +501,8 @@ telos_add_rollup_policy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("raw, agg and definitions must be three different relations")));
-	require_owner(raw);
-	require_owner(agg);
+	telos_require_owner(raw);
+	telos_require_owner(agg);
 
 	time_column = PG_ARGISNULL(6) ? guess_time_column(raw)
 		: pstrdup(NameStr(*PG_GETARG_NAME(6)));
@@ -574,7 +544,7 @@ telos_add_rollup_policy(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" already has a rollup policy", get_rel_name(raw))));
 
 	/* The triggers, as the caller (who owns raw). */
-	raw_sql = qualified_relname(raw);
+	raw_sql = telos_qualified_relname(raw);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE TRIGGER " ROLLUP_TRIGGER_INSERT " AFTER INSERT ON %s"
@@ -604,16 +574,11 @@ telos_add_rollup_policy(PG_FUNCTION_ARGS)
 		Oid			argtypes[5] = {REGCLASSOID, REGCLASSOID, REGCLASSOID, REGPROCEDUREOID, TEXTOID};
 		Datum		args[5] = {ObjectIdGetDatum(raw), ObjectIdGetDatum(agg), ObjectIdGetDatum(defs),
 		ObjectIdGetDatum(tzfn), CStringGetTextDatum(time_column)};
-		int			rc;
 
-		rollup_become_catalog_owner(&save);
-		rc = SPI_execute_with_args("INSERT INTO telos.rollup_policy"
-								   " (raw, agg, definitions, timezone_fn, time_column)"
-								   " VALUES ($1, $2, $3, $4, $5)",
-								   5, argtypes, args, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-		rollup_restore_user(&save);
+		catalog_write("INSERT INTO telos.rollup_policy"
+					  " (raw, agg, definitions, timezone_fn, time_column)"
+					  " VALUES ($1, $2, $3, $4, $5)",
+					  5, argtypes, args, NULL, SPI_OK_INSERT);
 	}
 	rollup_insert_whole(raw, (Datum) 0, true, (Datum) 0, true);
 
@@ -627,14 +592,9 @@ telos_add_rollup_policy(PG_FUNCTION_ARGS)
 	{
 		Oid			argtypes[2] = {REGCLASSOID, INT4OID};
 		Datum		args[2] = {ObjectIdGetDatum(raw), Int32GetDatum(job_id)};
-		int			rc;
 
-		rollup_become_catalog_owner(&save);
-		rc = SPI_execute_with_args("UPDATE telos.rollup_policy SET job_id = $2 WHERE raw = $1",
-								   2, argtypes, args, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-		rollup_restore_user(&save);
+		catalog_write("UPDATE telos.rollup_policy SET job_id = $2 WHERE raw = $1",
+					  2, argtypes, args, NULL, SPI_OK_UPDATE);
 	}
 
 	SPI_finish();
@@ -658,7 +618,7 @@ telos_remove_rollup_policy(PG_FUNCTION_ARGS)
 	RollupPolicy *policy;
 	Oid			raw;
 	bool		if_exists = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
-	RollupSavedUser save;
+	TelosCatalogState save;
 	StringInfoData sql;
 	static const char *const triggers[] = {
 		ROLLUP_TRIGGER_INSERT, ROLLUP_TRIGGER_UPDATE, ROLLUP_TRIGGER_DELETE, ROLLUP_TRIGGER_TRUNCATE
@@ -675,7 +635,7 @@ telos_remove_rollup_policy(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_BOOL(false);
 	}
-	require_owner(raw);
+	telos_require_owner(raw);
 
 	initStringInfo(&sql);
 	for (i = 0; i < (int) lengthof(triggers); i++)
@@ -689,13 +649,13 @@ telos_remove_rollup_policy(PG_FUNCTION_ARGS)
 		Oid			argtypes[1] = {REGCLASSOID};
 		Datum		args[1] = {ObjectIdGetDatum(raw)};
 
-		rollup_become_catalog_owner(&save);
+		telos_catalog_become(ROLLUP_CATALOG_TABLE, &save);
 		if (SPI_execute_with_args("DELETE FROM telos.invalidation WHERE raw = $1",
 								  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE ||
 			SPI_execute_with_args("DELETE FROM telos.rollup_policy WHERE raw = $1",
 								  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not delete the rollup policy");
-		rollup_restore_user(&save);
+		telos_catalog_restore(&save);
 	}
 
 	if (policy->has_job)
@@ -758,7 +718,7 @@ telos_invalidate_rollups(PG_FUNCTION_ARGS)
 	{
 		Oid			argtypes[5] = {REGCLASSOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 		Datum		args[5];
-		RollupSavedUser save;
+		TelosCatalogState save;
 
 		if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 			ereport(ERROR,
@@ -782,12 +742,12 @@ telos_invalidate_rollups(PG_FUNCTION_ARGS)
 		args[2] = PG_GETARG_DATUM(2);
 		args[3] = TimestampTzGetDatum(lo);
 		args[4] = TimestampTzGetDatum(hi);
-		rollup_become_catalog_owner(&save);
+		telos_catalog_become(ROLLUP_CATALOG_TABLE, &save);
 		if (SPI_execute_with_args("INSERT INTO telos.invalidation (raw, tenant_id, metric_types, lo, hi)"
 								  " VALUES ($1, $2, ARRAY[$3], $4, $5)",
 								  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert the invalidation");
-		rollup_restore_user(&save);
+		telos_catalog_restore(&save);
 	}
 
 	SPI_finish();

@@ -32,6 +32,8 @@
 
 #include "fmgr.h"
 
+#include "util.h"
+
 /* Names of the triggers add_rollup_policy creates on raw. */
 #define ROLLUP_TRIGGER_INSERT	"telos_rollup_insert"
 #define ROLLUP_TRIGGER_UPDATE	"telos_rollup_update"
@@ -70,17 +72,6 @@ typedef struct RollupPolicy
 	char	   *time_sql;		/* quoted time column */
 } RollupPolicy;
 
-/*
- * State saved by rollup_become_catalog_owner, restored by
- * rollup_restore_user.
- */
-typedef struct RollupSavedUser
-{
-	Oid			userid;
-	int			sec_context;
-	int			guc_nestlevel;
-} RollupSavedUser;
-
 /* rollup.c */
 
 /*
@@ -100,19 +91,28 @@ extern RollupPolicy *rollup_policy_load(Oid raw, bool missing_ok);
 extern RollupPolicy *rollup_policy_only(void);
 
 /*
- * rollup_become_catalog_owner
- *		Switch to the owner of the extension's catalog tables for statements
- *		that touch only them (the invalidation log, the policy table), in a
- *		security-restricted operation with search_path pinned to
- *		pg_catalog, pg_temp. Callers have checked the caller's right to cause
- *		those writes. An error restores the user and the setting with the
- *		(sub)transaction. Statements on user tables run as the caller with
- *		the caller's search_path instead (their functions, e.g. the time
- *		zone function, may rely on it); the engine's SQL qualifies every
- *		name it uses.
+ * ROLLUP_CATALOG_TABLE
+ *		The catalog table whose owner (the owner of every catalog table of
+ *		the extension) writes the invalidation log and the policy table:
+ *		telos_catalog_become(ROLLUP_CATALOG_TABLE, &save) (util.h) around
+ *		statements that touch only them. Callers have checked the caller's
+ *		right to cause those writes. Statements on user tables run as the
+ *		caller with the caller's search_path instead (their functions, e.g.
+ *		the time zone function, may rely on it); the engine's SQL qualifies
+ *		every name it uses.
  */
-extern void rollup_become_catalog_owner(RollupSavedUser *save);
-extern void rollup_restore_user(const RollupSavedUser *save);
+#define ROLLUP_CATALOG_TABLE "invalidation"
+
+/*
+ * rollup_sql_expand
+ *		A statement template with its placeholders replaced, palloc'd in the
+ *		current memory context: @RAW@, @AGG@ (the policy's tables), @T@ (its
+ *		time column), @TZFN@ (its time zone function), all quoted and
+ *		qualified, and @W@ by width (a bucket width; when width is NULL,
+ *		@W@ is left as is).
+ */
+extern char *rollup_sql_expand(const char *tmpl, const RollupPolicy *p,
+							   const char *width);
 
 /*
  * rollup_engine_gucs

@@ -131,42 +131,6 @@ ranges_merge(RangeList *l)
 	l->n = n;
 }
 
-/* Replace @RAW@, @AGG@, @T@ (the time column) in a statement template. */
-static char *
-sql_expand(const char *tmpl, const RollupPolicy *p)
-{
-	StringInfoData buf;
-	const char *s = tmpl;
-
-	initStringInfo(&buf);
-	while (*s)
-	{
-		if (strncmp(s, "@RAW@", 5) == 0)
-		{
-			appendStringInfoString(&buf, p->raw_sql);
-			s += 5;
-		}
-		else if (strncmp(s, "@AGG@", 5) == 0)
-		{
-			appendStringInfoString(&buf, p->agg_sql);
-			s += 5;
-		}
-		else if (strncmp(s, "@T@", 3) == 0)
-		{
-			appendStringInfoString(&buf, p->time_sql);
-			s += 3;
-		}
-		else if (strncmp(s, "@TZFN@", 6) == 0)
-		{
-			appendStringInfoString(&buf, p->timezone_fn_sql);
-			s += 6;
-		}
-		else
-			appendStringInfoChar(&buf, *s++);
-	}
-	return buf.data;
-}
-
 /* The ranges as the four array parameters $1..$4 (tenants, metrics, lo, hi). */
 static void
 ranges_to_arrays(const RangeList *l, Datum *args)
@@ -202,7 +166,7 @@ static int64
 run_level(const char *head, const char *tail, const RollupPolicy *p,
 		  int nargs, Oid *argtypes, Datum *args)
 {
-	char	   *sql = sql_expand(psprintf("%s%s", head, tail), p);
+	char	   *sql = rollup_sql_expand(psprintf("%s%s", head, tail), p, NULL);
 	int			rc;
 	bool		isnull;
 	Datum		d;
@@ -350,11 +314,11 @@ take_log(const RollupPolicy *p, RangeList *ranges, List **whole_tenants, List **
 {
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		args[1] = {ObjectIdGetDatum(p->raw)};
-	RollupSavedUser save;
+	TelosCatalogState save;
 	uint64		i;
 	int			rc;
 
-	rollup_become_catalog_owner(&save);
+	telos_catalog_become(ROLLUP_CATALOG_TABLE, &save);
 	rc = SPI_execute_with_args("SELECT 1 FROM telos.rollup_policy WHERE raw = $1 FOR UPDATE",
 							   1, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
@@ -368,7 +332,7 @@ take_log(const RollupPolicy *p, RangeList *ranges, List **whole_tenants, List **
 							   1, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	rollup_restore_user(&save);
+	telos_catalog_restore(&save);
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -436,22 +400,22 @@ expand_whole(const RollupPolicy *p, pg_uuid_t *tenant, char *metric, RangeList *
 	int64		deleted;
 	int			rc;
 
-	sql = sql_expand("DELETE FROM @AGG@ WHERE ($1::uuid IS NULL OR tenant_id = $1)"
-					 " AND ($2::text IS NULL OR metric_type = $2)", p);
+	sql = rollup_sql_expand("DELETE FROM @AGG@ WHERE ($1::uuid IS NULL OR tenant_id = $1)"
+							" AND ($2::text IS NULL OR metric_type = $2)", p, NULL);
 	rc = SPI_execute_with_args(sql, 2, argtypes, args, nulls, false, 0);
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	deleted = (int64) SPI_processed;
 
-	sql = sql_expand("SELECT tenant_id, metric_type,"
-					 "  pg_catalog.date_bin('1 hour', pg_catalog.min(@T@), " ROLLUP_ORIGIN_SQL "),"
-					 "  pg_catalog.date_bin('1 hour', pg_catalog.max(@T@), " ROLLUP_ORIGIN_SQL ")"
-					 "    + interval '1 hour'"
-					 "  FROM @RAW@"
-					 " WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR metric_type = $2)"
-					 "   AND tenant_id IS NOT NULL AND metric_type IS NOT NULL"
-					 "   AND pg_catalog.isfinite(@T@) AND value IS NOT NULL"
-					 " GROUP BY 1, 2", p);
+	sql = rollup_sql_expand("SELECT tenant_id, metric_type,"
+							"  pg_catalog.date_bin('1 hour', pg_catalog.min(@T@), " ROLLUP_ORIGIN_SQL "),"
+							"  pg_catalog.date_bin('1 hour', pg_catalog.max(@T@), " ROLLUP_ORIGIN_SQL ")"
+							"    + interval '1 hour'"
+							"  FROM @RAW@"
+							" WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR metric_type = $2)"
+							"   AND tenant_id IS NOT NULL AND metric_type IS NOT NULL"
+							"   AND pg_catalog.isfinite(@T@) AND value IS NOT NULL"
+							" GROUP BY 1, 2", p, NULL);
 	rc = SPI_execute_with_args(sql, 2, argtypes, args, nulls, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -493,8 +457,8 @@ tenant_zones(const RollupPolicy *p, const RangeList *ranges, Datum *args)
 			tenants[n++] = UUIDPGetDatum(&ranges->items[i].tenant);
 	qargs[0] = PointerGetDatum(construct_array(tenants, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 
-	sql = sql_expand("SELECT u.t, @TZFN@(u.t) FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(t, i)"
-					 " ORDER BY u.i", p);
+	sql = rollup_sql_expand("SELECT u.t, @TZFN@(u.t) FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(t, i)"
+							" ORDER BY u.i", p, NULL);
 	rc = SPI_execute_with_args(sql, 1, argtypes, qargs, NULL, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != (uint64) n)
 		elog(ERROR, "time zone lookup failed: %s", SPI_result_code_string(rc));
@@ -585,13 +549,13 @@ telos_refresh_rollups(PG_FUNCTION_ARGS)
 	{
 		Oid			argtypes[1] = {REGCLASSOID};
 		Datum		args[1] = {ObjectIdGetDatum(policy->raw)};
-		RollupSavedUser save;
+		TelosCatalogState save;
 
-		rollup_become_catalog_owner(&save);
+		telos_catalog_become(ROLLUP_CATALOG_TABLE, &save);
 		if (SPI_execute_with_args("UPDATE telos.rollup_policy SET refreshed_at = pg_catalog.now()"
 								  " WHERE raw = $1", 1, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not record the refresh");
-		rollup_restore_user(&save);
+		telos_catalog_restore(&save);
 	}
 
 	rollup_engine_gucs_end(gucs);

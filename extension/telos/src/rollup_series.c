@@ -142,41 +142,6 @@ static const char series_sql[] =
 "   GROUP BY db.bs"
 ") SELECT * FROM clean UNION ALL SELECT * FROM fresh ORDER BY 1";
 
-static char *
-build_series_sql(const RollupPolicy *p, const char *width)
-{
-	StringInfoData buf;
-	const char *s = series_sql;
-
-	initStringInfo(&buf);
-	while (*s)
-	{
-		if (strncmp(s, "@W@", 3) == 0)
-		{
-			appendStringInfoString(&buf, width);
-			s += 3;
-		}
-		else if (strncmp(s, "@RAW@", 5) == 0)
-		{
-			appendStringInfoString(&buf, p->raw_sql);
-			s += 5;
-		}
-		else if (strncmp(s, "@AGG@", 5) == 0)
-		{
-			appendStringInfoString(&buf, p->agg_sql);
-			s += 5;
-		}
-		else if (strncmp(s, "@T@", 3) == 0)
-		{
-			appendStringInfoString(&buf, p->time_sql);
-			s += 3;
-		}
-		else
-			appendStringInfoChar(&buf, *s++);
-	}
-	return buf.data;
-}
-
 /* The aggregations a metric may have (metric_definitions.aggregation). */
 static const char *const aggregations[] = {"sum", "avg", "min", "max", "first", "last", "count"};
 
@@ -231,7 +196,7 @@ plain_series(SeriesQuery *q, const char *metric, const char *aggregation)
 	args[4] = CStringGetTextDatum(q->tz);
 	args[5] = ObjectIdGetDatum(q->policy->raw);
 	if (q->sql == NULL)
-		q->sql = build_series_sql(q->policy, q->width);
+		q->sql = rollup_sql_expand(series_sql, q->policy, q->width);
 
 	rc = SPI_execute_with_args(q->sql, 6, argtypes, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)

@@ -264,7 +264,7 @@ flush_ranges(Oid raw, Datum *tenants, Datum *metrics, Datum *los, Datum *his, in
 	int16		tlen;
 	bool		tbyval;
 	char		talign;
-	RollupSavedUser save;
+	TelosCatalogState save;
 	int			rc;
 
 	get_typlenbyvalalign(TIMESTAMPTZOID, &tlen, &tbyval, &talign);
@@ -274,29 +274,24 @@ flush_ranges(Oid raw, Datum *tenants, Datum *metrics, Datum *los, Datum *his, in
 	args[3] = PointerGetDatum(construct_array(los, n, TIMESTAMPTZOID, tlen, tbyval, talign));
 	args[4] = PointerGetDatum(construct_array(his, n, TIMESTAMPTZOID, tlen, tbyval, talign));
 
-	rollup_become_catalog_owner(&save);
+	telos_catalog_become(ROLLUP_CATALOG_TABLE, &save);
 	if (log_insert_plan == NULL)
 	{
 		Oid			argtypes[5] = {REGCLASSOID, UUIDARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
-		SPIPlanPtr	plan;
 
-		plan = SPI_prepare("INSERT INTO telos.invalidation (raw, tenant_id, metric_types, lo, hi)"
-						   " SELECT $1, u.t, pg_catalog.array_agg(u.m ORDER BY u.m), u.l, u.h"
-						   "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
-						   "                   pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(t, m, l, h)"
-						   "  GROUP BY u.t, u.l, u.h",
-						   5, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		log_insert_plan = plan;
+		log_insert_plan =
+			telos_spi_prepare_kept("INSERT INTO telos.invalidation (raw, tenant_id, metric_types, lo, hi)"
+								   " SELECT $1, u.t, pg_catalog.array_agg(u.m ORDER BY u.m), u.l, u.h"
+								   "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+								   "                   pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(t, m, l, h)"
+								   "  GROUP BY u.t, u.l, u.h",
+								   5, argtypes);
 	}
 	rc = SPI_execute_plan(log_insert_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	rollup_restore_user(&save);
+	telos_catalog_restore(&save);
 }
 
 /* Merge every series' runs and write them to the log in batches. */
