@@ -202,6 +202,23 @@ eq "the data survives stop and start" \
    "$(TELOS_HOME=$home TELOS_PG_PORT=$port "$TELOS" db psql -XAt -c 'select x from survivor' 2>&1)" 42
 out=$(tdb restart 2>&1); rc=$?
 rc_ok "db restart succeeds" "$rc" "$out"
+
+# A preloaded library is mapped at postmaster start: after `make install` a
+# running cluster must be restarted, and only then.
+tsetup() { TELOS_HOME=$home TELOS_PG_PORT=$port "$TELOS" setup 2>&1; }
+pid_of() { head -1 "$home/pg/postmaster.pid" 2>/dev/null; }
+out=$(tsetup); rc=$?
+rc_ok "setup on the running throwaway cluster" "$rc" "$out"
+pid1=$(pid_of)
+out=$(tsetup)
+if ! grep -q 'restarting' <<<"$out" && [ "$(pid_of)" = "$pid1" ]; then
+  ok "setup with the same library keeps the cluster running"
+else not_ok "setup with the same library keeps the cluster running" "$out"; fi
+echo "stale" >"$home/pg_library.stamp"
+out=$(tsetup); rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'restarting' <<<"$out" && [ -n "$(pid_of)" ] && [ "$(pid_of)" != "$pid1" ]; then
+  ok "setup restarts a cluster started with another build of the library"
+else not_ok "setup restarts a cluster started with another build of the library" "rc=$rc $out"; fi
 tdb stop >/dev/null 2>&1
 
 # --- as root: the postgres account must reach the home -------------------------

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,19 +64,53 @@ static void conf_quote(char *out, size_t len, const char *s)
     out[j] = '\0';
 }
 
-/* Whether the telos extension's library is installed in this
- * PostgreSQL's $libdir (asked of pg_config in the same bindir). */
-static int have_telos_library(const telos_config *cfg)
+/* Identity of the installed telos library (BLAKE2b of $libdir/telos.so,
+ * asked of pg_config in the same bindir) in out, or "" when it is absent.
+ * A preloaded library is mapped by the postmaster at start: a cluster
+ * started before `make install` keeps running the old code, so the stamp
+ * of the start is compared with the installed one (pgctl_ensure_running). */
+static void library_stamp(const telos_config *cfg, char *out, size_t len)
 {
     pgproc_account self = { 0 };
-    char prog[PATH_MAX], out[PGPROC_OUT_MAX], lib[PATH_MAX];
+    char prog[PATH_MAX], dir[PGPROC_OUT_MAX], lib[PATH_MAX];
+    out[0] = '\0';
     path_join(prog, sizeof prog, cfg->pg_bindir, "pg_config");
     char *argv[] = { prog, "--pkglibdir", NULL };
-    if (pgproc_run(&self, argv, out) != 0)
-        return 0;
-    out[strcspn(out, "\n")] = '\0';
-    snprintf(lib, sizeof lib, "%s/telos.so", out);
-    return access(lib, R_OK) == 0;
+    if (pgproc_run(&self, argv, dir) != 0)
+        return;
+    dir[strcspn(dir, "\n")] = '\0';
+    snprintf(lib, sizeof lib, "%s/telos.so", dir);
+    /* The content, not the mtime: `make install` copies the file anew
+     * every time, and an unchanged library needs no restart. */
+    FILE *f = fopen(lib, "rb");
+    if (f == NULL || sodium_init() < 0) {
+        if (f != NULL)
+            fclose(f);
+        return;
+    }
+    crypto_generichash_state h;
+    unsigned char buf[65536], digest[16];
+    size_t n;
+    crypto_generichash_init(&h, NULL, 0, sizeof digest);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_generichash_update(&h, buf, n);
+    fclose(f);
+    crypto_generichash_final(&h, digest, sizeof digest);
+    if (len > 2 * sizeof digest)
+        sodium_bin2hex(out, len, digest, sizeof digest);
+}
+
+static int have_telos_library(const telos_config *cfg)
+{
+    char stamp[96];
+    library_stamp(cfg, stamp, sizeof stamp);
+    return stamp[0] != '\0';
+}
+
+/* Where the library stamp of the running cluster's start is kept. */
+static void stamp_path(const telos_config *cfg, char *out, size_t len)
+{
+    path_join(out, len, cfg->home, "pg_library.stamp");
 }
 
 /* (Re)write telos.conf, the settings telos owns, and make sure the log
@@ -404,6 +439,14 @@ int pgctl_start(const telos_config *cfg, char *err, size_t errlen)
                  "(logs in %s/log)", rc, line, cfg->pg_dir);
         return -1;
     }
+    char stamp[96], path[PATH_MAX];
+    library_stamp(cfg, stamp, sizeof stamp);
+    stamp_path(cfg, path, sizeof path);
+    FILE *f = fopen(path, "w");
+    if (f != NULL) {
+        fprintf(f, "%s\n", stamp);
+        fclose(f);
+    }
     return 0;
 }
 
@@ -456,10 +499,29 @@ int pgctl_ensure_running(const telos_config *cfg, char *err, size_t errlen)
     int lock = lock_home(cfg, err, errlen);
     if (lock < 0)
         return -1;
-    int rc = pgctl_init(cfg, err, errlen) < 0 ||
-             pgctl_start(cfg, err, errlen) < 0 ? -1 : 0;
+    int rc = pgctl_init(cfg, err, errlen) < 0 ? -1
+             : pgctl_start(cfg, err, errlen);
+    if (rc == 1) {
+        /* Already running: restart it if the library was reinstalled since
+         * it started, or the new engine's SQL would call old C code. */
+        char now[96], then[96] = "", path[PATH_MAX];
+        library_stamp(cfg, now, sizeof now);
+        stamp_path(cfg, path, sizeof path);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            if (fgets(then, sizeof then, f) != NULL)
+                then[strcspn(then, "\n")] = '\0';
+            fclose(f);
+        }
+        if (strcmp(now, then) != 0) {
+            fprintf(stderr, "telos: the telos library changed since the "
+                    "cluster started; restarting it\n");
+            rc = pgctl_stop(cfg, err, errlen) < 0 ||
+                 pgctl_start(cfg, err, errlen) < 0 ? -1 : 0;
+        }
+    }
     close(lock);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* ---- psql --------------------------------------------------------------- */
