@@ -60,11 +60,16 @@ static int authenticate(api_tx *tx)
     apikey_hash(tx->ctx->pepper, key, len, hash);
     sodium_bin2hex(hex + 2, sizeof hex - 2, hash, sizeof hash);
 
+    /* One round trip: resolve the key and make its tenant the
+     * transaction's; no row means an unknown or revoked key. */
     const char *p1[] = {hex};
-    PGresult *r = api_query(tx, "SELECT auth.tenant_for_key($1::bytea)", 1, p1);
+    PGresult *r = api_query(tx,
+        "SELECT t::text, set_config('app.current_tenant_id', t::text, true) "
+        "FROM (SELECT auth.tenant_for_key($1::bytea) AS t) s "
+        "WHERE t IS NOT NULL", 1, p1);
     if (r == NULL)
         return -1;
-    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+    if (PQntuples(r) != 1) {
         PQclear(r);
         http_reply_problem(tx->res, tx->req, 401, "unknown or revoked API key");
         http_set_header(tx->res, "WWW-Authenticate",
@@ -72,13 +77,6 @@ static int authenticate(api_tx *tx)
         return -1;
     }
     snprintf(tx->tenant_id, sizeof tx->tenant_id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-
-    const char *p2[] = {tx->tenant_id};
-    r = api_query(tx, "SELECT set_config('app.current_tenant_id', $1, true)",
-                  1, p2);
-    if (r == NULL)
-        return -1;
     PQclear(r);
     return 0;
 }

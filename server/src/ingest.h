@@ -163,9 +163,9 @@ int ingest_rules_load(PGconn *conn, ingest_rules *rules, int *tenant_found,
  * apart form a run, so a backfill years back does not create every chunk
  * in between). Runs as a statement of its own; call it outside a
  * transaction so the chunk creation commits before the write (ingest must
- * not hold the chunk locks for the whole COPY). A no-op when b has no row,
- * when telos.ensure_chunks does not exist or business_metrics_raw is not a
- * registered hypertable. 0, or -1 with *fail as above.
+ * not hold the chunk locks for the whole COPY). A no-op when b has no row
+ * or business_metrics_raw is not a registered hypertable (the telos
+ * extension itself is a hard dependency: bootstrap creates it). 0, or -1 with *fail as above.
  * Sorts b->times. */
 int ingest_ensure_chunks(PGconn *conn, ingest_batch *b, PGresult **fail);
 

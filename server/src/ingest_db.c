@@ -90,16 +90,6 @@ int ingest_ensure_chunks(PGconn *conn, ingest_batch *b, PGresult **fail)
     *fail = NULL;
     if (b->ntimes == 0)
         return 0;
-    PGresult *r = run(conn, "SELECT to_regprocedure('telos.ensure_chunks("
-                      "regclass,timestamptz,timestamptz)') IS NOT NULL",
-                      0, NULL, fail);
-    if (r == NULL)
-        return -1;
-    int present = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    if (!present)
-        return 0;
-
     qsort(b->times, b->ntimes, sizeof *b->times, cmp_i64);
     size_t nruns = 1;
     for (size_t i = 1; i < b->ntimes; i++)
@@ -125,6 +115,7 @@ int ingest_ensure_chunks(PGconn *conn, ingest_batch *b, PGresult **fail)
                                 (long long)last, sep);
     }
     int rc = 0;
+    PGresult *r;
     if (oom) {
         rc = -1;
     } else {

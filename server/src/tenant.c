@@ -57,14 +57,12 @@ int tenant_create(PGconn *owner, const unsigned char pepper[APIKEY_PEPPER_LEN],
     if (run_ok(owner, "BEGIN", 0, NULL, err, errlen) < 0)
         return -1;
     const char *p0[] = {spec->id};
-    PGresult *r = run(owner, "SELECT coalesce($1::uuid, gen_random_uuid()), "
-                      "set_config('app.current_tenant_id', "
-                      "coalesce($1::uuid, gen_random_uuid())::text, true)",
-                      1, p0, err, errlen);
+    PGresult *r = run(owner, "SELECT set_config('app.current_tenant_id', "
+                      "id::text, true) FROM (SELECT coalesce($1::uuid, "
+                      "gen_random_uuid()) AS id) s", 1, p0, err, errlen);
     if (r == NULL)
         goto fail;
-    /* the two gen_random_uuid() calls differ: take the one now in effect */
-    snprintf(id_out, 37, "%s", PQgetvalue(r, 0, 1));
+    snprintf(id_out, 37, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     const char *p1[] = {id_out, spec->name, spec->tier, spec->timezone};
     if (run_ok(owner, "INSERT INTO tenants (id, name, tier, timezone) "
