@@ -119,20 +119,29 @@ static void stamp_path(const telos_config *cfg, char *out, size_t len)
 static int write_settings(const telos_config *cfg, const pgproc_account *a,
                           char *err, size_t errlen)
 {
-    char path[PATH_MAX], sock[PATH_MAX + 8], text[PATH_MAX + 2048];
-    char dbq[256], preload_lines[320];
+    char path[PATH_MAX], sock[PATH_MAX + 8], text[3 * PATH_MAX + 2048];
+    char dbq[256], archq[PATH_MAX + 8], preload_lines[PATH_MAX + 400];
     path_join(path, sizeof path, cfg->pg_dir, "log");
     if (pgproc_make_dirs(path, 0700, err, errlen) < 0 ||
         pgproc_give(a, path, err, errlen) < 0)
         return -1;
+    /* Cold archive files of old chunks (telos.archive_chunk) live beside
+     * the cluster, not inside it: a restore of the data directory from a
+     * base backup must not roll the archive back with it. */
+    path_join(path, sizeof path, cfg->home, "archive");
+    if (pgproc_make_dirs(path, 0700, err, errlen) < 0 ||
+        pgproc_give(a, path, err, errlen) < 0)
+        return -1;
+    conf_quote(archq, sizeof archq, path);
     conf_quote(sock, sizeof sock, cfg->pg_dir);
     int preload = have_telos_library(cfg);
     /* The job scheduler (a background worker of the preloaded library)
      * runs the jobs of this one database. */
     conf_quote(dbq, sizeof dbq, cfg->dbname);
     snprintf(preload_lines, sizeof preload_lines,
-             "shared_preload_libraries = 'telos'\ntelos.job_database = %s\n",
-             dbq);
+             "shared_preload_libraries = 'telos'\ntelos.job_database = %s\n"
+             "telos.archive_directory = %s\n",
+             dbq, archq);
     snprintf(text, sizeof text,
              "# Written by telos before every start: edits are lost.\n"
              "# Your own settings: ALTER SYSTEM (postgresql.auto.conf).\n"
