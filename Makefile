@@ -47,9 +47,11 @@ $(BUILD)/obj $(BUILD)/tests:
 
 extension:
 	$(MAKE) -C extension/telos PG_CONFIG=$(PG_CONFIG)
+	$(MAKE) -C extension/telos_vector PG_CONFIG=$(PG_CONFIG)
 
 install: build
 	$(SUDO) $(MAKE) -C extension/telos PG_CONFIG=$(PG_CONFIG) install
+	$(SUDO) $(MAKE) -C extension/telos_vector PG_CONFIG=$(PG_CONFIG) install
 
 run: install
 	$(BUILD)/telos run
@@ -68,3 +70,4 @@ bench: install
 clean:
 	rm -rf $(BUILD)
 	$(MAKE) -C extension/telos PG_CONFIG=$(PG_CONFIG) clean
+	$(MAKE) -C extension/telos_vector PG_CONFIG=$(PG_CONFIG) clean

@@ -2,7 +2,9 @@
 # tests/run.sh -- every test of `make check`, against throwaway servers.
 #
 # 1. C unit tests (cmocka binaries in build/tests/)
-# 2. pg_regress suites of the extension (tests/regress.sh, own temp instance)
+# 2. pg_regress suites of the extensions, telos and telos_vector (tests/regress.sh,
+#    own temp instances; also telos_vector's kernel test, test/scripts/kernels.sh),
+#    then the column codecs' unit tests and fuzzers (make codec-check, fuzz-check)
 # 3. black-box tests tests/t_*.sh against a temp cluster (never ./var) on a
 #    free port and a `telos serve` on a free port
 # Ends with the line "N passed, N failed"; exits non-zero if any failed.
@@ -67,6 +69,18 @@ if [ -z "$ONLY" ]; then
     grep -q '^ok \|^not ok ' "$WORK/regress.out" || echo "not ok - regress (no result)" >>"$WORK/regress.out"
   fi
   count_tap "$WORK/regress.out"
+
+# --- 2b. column codecs: unit tests (plain + ASan/UBSan), fuzzers 15 s each ---
+  for target in codec-check fuzz-check; do
+    out="$WORK/$target.out"
+    make -s --no-print-directory -C extension/telos "$target" >"$out" 2>&1
+    grep -E '^(ok|not ok) ' "$out"
+    if grep -q '^not ok ' "$out" || ! grep -q '^ok ' "$out"; then
+      cat "$out"
+      grep -q '^ok \|^not ok ' "$out" || echo "not ok - $target (no result)" >>"$out"
+    fi
+    count_tap "$out"
+  done
 fi
 
 # --- 3. black-box: temp cluster + server ------------------------------------

@@ -282,7 +282,9 @@ eq "telos_app is not a member of telos_owner, telos_worker or telos_auth" \
 # Clean-up (telos_worker spans tenants): deleting a tenant cascades to every
 # table with a foreign key; raw metrics have none and go explicitly.
 # ---------------------------------------------------------------------------
-out=$(psql_worker -c "DELETE FROM business_metrics_raw WHERE tenant_id IN ('$A', '$B');
+# Raw metrics may sit in compressed chunks (the compression policy runs in
+# this cluster), which a plain DELETE cannot reach: telos.delete_tenant.
+out=$(psql_worker -c "DO \$\$ BEGIN PERFORM telos.delete_tenant('business_metrics_raw', t) FROM unnest(ARRAY['$A', '$B']::uuid[]) t; END \$\$;
   DELETE FROM business_metrics_aggregated WHERE tenant_id IN ('$A', '$B');
   DELETE FROM external_benchmarks WHERE id = '$GLOBAL';
   DELETE FROM tenants WHERE id IN ('$A', '$B');" 2>&1)

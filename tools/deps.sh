@@ -14,6 +14,8 @@ PKGS=(
   libjansson-dev             # JSON
   libsodium-dev              # API key hashing, random
   libcmocka-dev              # C unit tests
+  libzstd-dev                # generic column codec (extension)
+  clang-14 libclang-rt-14-dev  # libFuzzer targets of the codecs
   curl jq                    # black-box API tests
 )
 missing=()

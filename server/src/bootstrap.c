@@ -349,6 +349,19 @@ static int prepare_database(PGconn *t, char *err, size_t errlen)
     if (db_exec(t, "CREATE EXTENSION IF NOT EXISTS telos", err, errlen) < 0 ||
         db_exec(t, "ALTER EXTENSION telos UPDATE", err, errlen) < 0)
         return -1;
+    /* The vector type the seed's coaching_sessions needs: pgvector where
+     * a deployment already created it (same SQL surface), else our own
+     * telos_vector, in schema public so `vector(1536)` and the
+     * vector_cosine_ops opclass resolve as in the seed's DDL. */
+    if (db_exec(t,
+                "DO $$ BEGIN "
+                "IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'telos_vector') THEN "
+                "  ALTER EXTENSION telos_vector UPDATE; "
+                "ELSIF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN "
+                "  CREATE EXTENSION telos_vector SCHEMA public; "
+                "END IF; END $$",
+                err, errlen) < 0)
+        return -1;
     return db_exec(t, "REVOKE CREATE ON SCHEMA public FROM PUBLIC", err,
                    errlen);
 }

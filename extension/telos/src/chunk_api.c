@@ -15,6 +15,7 @@
 #include "telos.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -351,7 +352,10 @@ telos_drop_chunks(PG_FUNCTION_ARGS)
 		}
 		else
 		{
-			telos_spi_exec(psprintf("DROP TABLE %s",
+			/* A compressed or archived chunk is a foreign table. */
+			telos_spi_exec(psprintf("DROP %s %s",
+									get_rel_relkind(chunk) == RELKIND_FOREIGN_TABLE ?
+									"FOREIGN TABLE" : "TABLE",
 									quote_qualified_identifier(get_namespace_name(get_rel_namespace(chunk)),
 															   get_rel_name(chunk))),
 						   0, NULL, NULL, NULL);

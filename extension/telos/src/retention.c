@@ -19,6 +19,8 @@
  *		oldest (of every tenant when rel is a plain table) are deleted. Rows of
  *		the tenants with the longest window thus live at most one chunk
  *		interval past their window, until their chunk goes as a whole.
+ *		Heap chunks lose the rows, compressed chunks whole segments
+ *		(retention_rows.c); archived chunks are the archive policy's.
  *	 3. Rollups: hourly buckets older than keep_hourly (NULL: cutoff(t) of
  *		their tenant), daily older than keep_daily (NULL: kept); monthly
  *		buckets are kept forever.
@@ -50,6 +52,7 @@
 #include "utils/uuid.h"
 
 #include "job.h"
+#include "retention_int.h"
 #include "telos.h"
 #include "util.h"
 
@@ -77,12 +80,6 @@ typedef struct RetentionPolicy
 	Interval	keep_daily;
 } RetentionPolicy;
 
-/* One tenant's window. */
-typedef struct TenantCutoff
-{
-	pg_uuid_t	tenant;
-	TimestampTz cutoff;
-} TenantCutoff;
 
 /* ---------------------------------------------------------------------
  * Small helpers
@@ -438,64 +435,6 @@ drop_expired_chunks(Oid rel, TimestampTz older_than)
 	return SPI_processed;
 }
 
-/* DELETE ... WHERE tenant_id = t AND col < cutoff [AND extra], per tenant. */
-static uint64
-delete_per_tenant(const char *table, const char *col, const char *extra,
-				  TenantCutoff *cut, int n, TimestampTz floor, bool all)
-{
-	StringInfoData sql;
-	SPIPlanPtr	plan;
-	Oid			types[2] = {UUIDOID, TIMESTAMPTZOID};
-	uint64		total = 0;
-	int			i;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s WHERE tenant_id = $1 AND %s < $2%s",
-					 table, quote_identifier(col), extra);
-	plan = SPI_prepare(sql.data, 2, types);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", sql.data);
-	for (i = 0; i < n; i++)
-	{
-		Datum		values[2];
-
-		CHECK_FOR_INTERRUPTS();
-		if (!all && cut[i].cutoff <= floor)
-			continue;
-		values[0] = UUIDPGetDatum(&cut[i].tenant);
-		values[1] = TimestampTzGetDatum(cut[i].cutoff);
-		if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not delete from %s", table);
-		total += SPI_processed;
-	}
-	SPI_freeplan(plan);
-	return total;
-}
-
-/* Rows of tenants not listed by tenant_fn, older than cutoff. */
-static uint64
-delete_unlisted(const char *table, const char *col, const char *extra,
-				TenantCutoff *cut, int n, TimestampTz cutoff)
-{
-	StringInfoData sql;
-	Datum	   *ids = palloc(sizeof(Datum) * (n + 1));
-	Oid			types[2] = {TIMESTAMPTZOID, UUIDARRAYOID};
-	Datum		values[2];
-	int			i;
-
-	for (i = 0; i < n; i++)
-		ids[i] = UUIDPGetDatum(&cut[i].tenant);
-	values[0] = TimestampTzGetDatum(cutoff);
-	values[1] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
-												TYPALIGN_CHAR));
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s WHERE %s < $1 AND tenant_id <> ALL ($2)%s",
-					 table, quote_identifier(col), extra);
-	if (SPI_execute_with_args(sql.data, 2, types, values, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from %s", table);
-	return SPI_processed;
-}
-
 /* DELETE FROM rollups WHERE bucket_width = width AND bucket < cutoff. */
 static uint64
 delete_buckets(const char *table, const char *width, TimestampTz cutoff)
@@ -557,9 +496,14 @@ telos_retention_job(PG_FUNCTION_ARGS)
 	(void) set_config_option(RETENTION_IN_PROGRESS_GUC, "on",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
-	rows = delete_per_tenant(table, p.time_column, "", cut, n, oldest, !hyper);
-	if (!hyper || default_cutoff > oldest)
-		rows += delete_unlisted(table, p.time_column, "", cut, n, default_cutoff);
+	if (hyper)
+		rows = retention_delete_hypertable(p.rel, table, p.time_column, cut, n,
+										   oldest, default_cutoff, false);
+	else
+	{
+		rows = retention_delete_per_tenant(table, p.time_column, "", cut, n, oldest, true);
+		rows += retention_delete_unlisted(table, p.time_column, "", cut, n, default_cutoff);
+	}
 
 	if (OidIsValid(p.rollups))
 	{
@@ -569,10 +513,10 @@ telos_retention_job(PG_FUNCTION_ARGS)
 			hourly = delete_buckets(agg, "hour", minus(now, &p.keep_hourly));
 		else
 		{
-			hourly = delete_per_tenant(agg, "bucket", " AND bucket_width = 'hour'",
-									   cut, n, oldest, true);
-			hourly += delete_unlisted(agg, "bucket", " AND bucket_width = 'hour'",
-									  cut, n, default_cutoff);
+			hourly = retention_delete_per_tenant(agg, "bucket", " AND bucket_width = 'hour'",
+												 cut, n, oldest, true);
+			hourly += retention_delete_unlisted(agg, "bucket", " AND bucket_width = 'hour'",
+												cut, n, default_cutoff);
 		}
 		if (p.has_keep_daily)
 			daily = delete_buckets(agg, "day", minus(now, &p.keep_daily));

@@ -15,6 +15,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
+#include "archive.h"
+#include "compress.h"
 #include "scheduler.h"
 
 PG_MODULE_MAGIC;
@@ -49,6 +51,8 @@ void
 _PG_init(void)
 {
 	scheduler_define_gucs();
+	compress_define_gucs();
+	archive_init();
 	scheduler_install_hooks();
 	if (process_shared_preload_libraries_in_progress)
 		scheduler_register_launcher();

@@ -28,31 +28,84 @@ SELECT count(*) AS functions_not_members
                      AND d.refclassid = 'pg_extension'::regclass
                      AND d.deptype = 'e');
 
--- The upgrade script from 0.1.0 yields exactly the objects of a fresh
--- install (compared by their descriptions).
-CREATE TEMP TABLE fresh_members AS
-SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS member
+-- Upgrades: from 0.2.0 (the previous release) and from 0.1.0 (through the
+-- chain 0.1.0 -> 0.2.0 -> current), ALTER EXTENSION UPDATE yields exactly
+-- the objects of a fresh install, each with the same definition (columns,
+-- constraints, indexes, policies, view text, function source and settings,
+-- privileges, comments), compared as one fingerprint per member.
+CREATE FUNCTION pg_temp.telos_members() RETURNS TABLE (member text, definition text)
+LANGUAGE sql AS $$
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid),
+       md5(concat_ws(' | ',
+         obj_description(d.objid, d.classid::regclass::name),
+         CASE d.classid
+         WHEN 'pg_proc'::regclass THEN
+           (SELECT concat_ws(' / ', pg_get_function_arguments(p.oid),
+                             pg_get_function_result(p.oid), p.prokind, p.prosrc,
+                             p.provolatile, p.proparallel, p.prosecdef, p.proisstrict,
+                             p.proconfig::text, p.proacl::text)
+              FROM pg_proc p WHERE p.oid = d.objid)
+         WHEN 'pg_class'::regclass THEN
+           (SELECT concat_ws(' / ', c.relkind, c.relacl::text, c.relrowsecurity,
+                             c.relforcerowsecurity,
+                             CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+                             (SELECT string_agg(concat_ws(' ', a.attname, format_type(a.atttypid, a.atttypmod),
+                                                          a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid)),
+                                                ', ' ORDER BY a.attnum)
+                                FROM pg_attribute a
+                                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+                               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                             (SELECT string_agg(pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+                                FROM pg_constraint k WHERE k.conrelid = c.oid),
+                             (SELECT string_agg(pg_get_indexdef(i.indexrelid), ', ' ORDER BY 1)
+                                FROM pg_index i WHERE i.indrelid = c.oid),
+                             (SELECT string_agg(concat_ws(' ', pol.polname, pol.polcmd, pol.polroles::text,
+                                                          pg_get_expr(pol.polqual, pol.polrelid),
+                                                          pg_get_expr(pol.polwithcheck, pol.polrelid)),
+                                                ', ' ORDER BY pol.polname)
+                                FROM pg_policy pol WHERE pol.polrelid = c.oid))
+              FROM pg_class c WHERE c.oid = d.objid)
+         END))
   FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-   AND e.extname = 'telos';
+   AND e.extname = 'telos'
+$$;
+CREATE TEMP TABLE fresh_members AS SELECT * FROM pg_temp.telos_members();
 SELECT count(*) > 10 AS fresh_install_has_the_engine FROM fresh_members;
+SELECT extversion AS fresh_version FROM pg_extension WHERE extname = 'telos';
+
+DROP EXTENSION telos;
+CREATE EXTENSION telos VERSION '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'telos';
+ALTER EXTENSION telos UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'telos';
+CREATE TEMP TABLE upgraded_members AS SELECT * FROM pg_temp.telos_members();
+(SELECT member, definition, 'only fresh' AS side FROM fresh_members
+ EXCEPT SELECT member, definition, 'only fresh' FROM upgraded_members)
+UNION ALL
+(SELECT member, definition, 'only upgraded' FROM upgraded_members
+ EXCEPT SELECT member, definition, 'only upgraded' FROM fresh_members)
+ORDER BY 1, 3;
+DROP TABLE upgraded_members;
+
 DROP EXTENSION telos;
 CREATE EXTENSION telos VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'telos';
 ALTER EXTENSION telos UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'telos';
-CREATE TEMP TABLE upgraded_members AS
-SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS member
-  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
- WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-   AND e.extname = 'telos';
-(SELECT member, 'only fresh' AS side FROM fresh_members
- EXCEPT SELECT member, 'only fresh' FROM upgraded_members)
+CREATE TEMP TABLE upgraded_members AS SELECT * FROM pg_temp.telos_members();
+(SELECT member, definition, 'only fresh' AS side FROM fresh_members
+ EXCEPT SELECT member, definition, 'only fresh' FROM upgraded_members)
 UNION ALL
-(SELECT member, 'only upgraded' FROM upgraded_members
- EXCEPT SELECT member, 'only upgraded' FROM fresh_members)
-ORDER BY 1;
+(SELECT member, definition, 'only upgraded' FROM upgraded_members
+ EXCEPT SELECT member, definition, 'only upgraded' FROM fresh_members)
+ORDER BY 1, 3;
 DROP TABLE fresh_members, upgraded_members;
+
+-- Every step of the chain is installed: each version can be created and
+-- updated to the current one.
+SELECT source, target, path FROM pg_extension_update_paths('telos')
+ WHERE path IS NOT NULL ORDER BY source, target;
 
 -- The catalog records the schema, the version and that it is not relocatable.
 SELECT e.extname, n.nspname, e.extversion, e.extrelocatable
