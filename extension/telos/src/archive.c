@@ -395,6 +395,9 @@ archive_chunk_rel(const ChunkInfo *info, const char *location)
 	ft = compress_create_foreign(ht, relname);
 	delta = compress_create_delta(ht, relname, ft);
 	record_file(info->id, name, &sum, delta, heap_bytes);
+	/* The columns the file was written with: the schema-change guard of
+	 * 40_compress.sql protects archived chunks as it does compressed ones. */
+	compress_record_columns(info->id, info->hypertable);
 	compress_debug_point("after_segments");
 	chunk_swap(info->id, ft, "archived");
 	if (old.found && old.is_file && old.file != NULL)

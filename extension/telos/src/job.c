@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include "job.h"
+#include "policy.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -359,6 +360,8 @@ job_insert(Oid proc, const Interval *schedule_interval, Jsonb *config,
 						GetUserNameFromId(run_as, false), format_procedure(proc))));
 	retention_check_job_config(get_namespace_name(get_func_namespace(proc)),
 							   get_func_name(proc), config, run_as);
+	policy_check_job_config(get_namespace_name(get_func_namespace(proc)),
+							get_func_name(proc), config, run_as);
 
 	namestrcpy(&nsp, get_namespace_name(get_func_namespace(proc)));
 	namestrcpy(&name, get_func_name(proc));

@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include "job.h"
+#include "policy.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -101,9 +102,14 @@ telos_alter_job(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(8))
 		job_check_run_as(PG_GETARG_OID(8));
 	if (!PG_ARGISNULL(2) || !PG_ARGISNULL(8))
+	{
 		retention_check_job_config(job->proc_schema, job->proc_name,
 								   PG_ARGISNULL(2) ? job->config : PG_GETARG_JSONB_P(2),
 								   PG_ARGISNULL(8) ? job->run_as : PG_GETARG_OID(8));
+		policy_check_job_config(job->proc_schema, job->proc_name,
+								PG_ARGISNULL(2) ? job->config : PG_GETARG_JSONB_P(2),
+								PG_ARGISNULL(8) ? job->run_as : PG_GETARG_OID(8));
+	}
 
 	for (i = 0; i < 9; i++)
 	{
