@@ -807,3 +807,64 @@ job_execute(const JobDef *job, bool atomic)
 	}
 }
 
+/* ---------------------------------------------------------------------
+ * Policies: the jobs of telos.<proc>(integer, jsonb) for one relation
+ * --------------------------------------------------------------------- */
+
+/* telos.<name>(integer, jsonb), a function or a procedure. */
+static Oid
+policy_proc(const char *name)
+{
+	char	   *sig = psprintf("%s.%s(integer,jsonb)", TELOS_SCHEMA_NAME, name);
+
+	return DatumGetObjectId(DirectFunctionCall1(regprocedurein, CStringGetDatum(sig)));
+}
+
+int32
+job_policy_existing(const char *proc, Oid rel, bool if_not_exists, const char *what)
+{
+	int32		id = job_find_by_proc_and_rel(proc, rel);
+
+	if (id == 0)
+		return 0;
+	if (!if_not_exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("%s policy already exists for \"%s\"", what, get_rel_name(rel)),
+				 errdetail("It is job %d.", id),
+				 errhint("Use if_not_exists => true, or remove it first.")));
+	ereport(NOTICE,
+			(errmsg("%s policy already exists for \"%s\", skipping", what, get_rel_name(rel))));
+	return id;
+}
+
+int32
+job_policy_insert(const char *proc, const Interval *schedule, Jsonb *config, Oid run_as)
+{
+	return job_insert(policy_proc(proc), schedule, config,
+					  GetCurrentTransactionStartTimestamp(), run_as, -1,
+					  &(Interval) {.time = USECS_PER_MINUTE}, NULL, true);
+}
+
+void
+job_policy_remove(FunctionCallInfo fcinfo, const char *proc, const char *what)
+{
+	Oid			rel;
+	int32		id;
+	const char *name;
+
+	telos_arg_notnull(fcinfo, 0, "rel");
+	telos_arg_notnull(fcinfo, 1, "if_exists");
+	rel = PG_GETARG_OID(0);
+	name = get_rel_name(rel) ? get_rel_name(rel) : "?";
+	id = job_find_by_proc_and_rel(proc, rel);
+	if (id != 0)
+		job_remove(id);
+	else if (PG_GETARG_BOOL(1))
+		ereport(NOTICE,
+				(errmsg("%s policy for \"%s\" does not exist, skipping", what, name)));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("%s policy for \"%s\" does not exist", what, name)));
+}

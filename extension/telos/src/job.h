@@ -221,4 +221,27 @@ extern void job_outcome_from_error(JobOutcome *o, ErrorData *edata);
 extern int	job_interval_cmp(const Interval *a, const Interval *b);
 extern bool job_interval_positive(const Interval *a);
 
+/*
+ * Policies (retention, maintenance, compression, archive) are jobs of a
+ * telos.<proc>(integer, jsonb) routine whose config names one relation.
+ *
+ * job_policy_existing
+ *		The id of proc's job for rel, 0 when there is none; when there is one,
+ *		ERROR 42710 unless if_not_exists (then a NOTICE). what names the
+ *		policy in messages ("retention", ...).
+ * job_policy_insert
+ *		Inserts the job of a new policy of telos.<proc>: every schedule from
+ *		now, retried each minute, as run_as.
+ * job_policy_remove
+ *		The body of telos.remove_<what>_policy(rel regclass, if_exists
+ *		boolean): deletes proc's job for rel; 42704 (a NOTICE with
+ *		if_exists) when there is none.
+ */
+extern int32 job_policy_existing(const char *proc, Oid rel, bool if_not_exists,
+								 const char *what);
+extern int32 job_policy_insert(const char *proc, const Interval *schedule,
+							   Jsonb *config, Oid run_as);
+extern void job_policy_remove(FunctionCallInfo fcinfo, const char *proc,
+							  const char *what);
+
 #endif							/* TELOS_JOB_H */

@@ -462,15 +462,6 @@ telos_compression_job(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
-/* telos.<name>(integer, jsonb): a procedure, which LookupFuncName skips. */
-static Oid
-telos_proc(const char *name)
-{
-	char	   *sig = psprintf("%s.%s(integer,jsonb)", TELOS_SCHEMA_NAME, name);
-
-	return DatumGetObjectId(DirectFunctionCall1(regprocedurein, CStringGetDatum(sig)));
-}
-
 static void
 json_add(StringInfo buf, const char *key, const char *value)
 {
@@ -488,61 +479,6 @@ static char *
 interval_text(const Interval *i)
 {
 	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(i)));
-}
-
-/*
- * The id of rel's existing policy of this kind: with if_not_exists a NOTICE
- * and its id, else ERROR 42710; 0 when there is none.
- */
-static int32
-existing_policy(const char *proc, Oid rel, bool if_not_exists, const char *what)
-{
-	int32		id = job_find_by_proc_and_rel(proc, rel);
-
-	if (id == 0)
-		return 0;
-	if (!if_not_exists)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("%s policy already exists for \"%s\"", what, get_rel_name(rel)),
-				 errdetail("It is job %d.", id),
-				 errhint("Use if_not_exists => true, or remove it first.")));
-	ereport(NOTICE,
-			(errmsg("%s policy already exists for \"%s\", skipping", what, get_rel_name(rel))));
-	return id;
-}
-
-/* Inserts the job of a new policy: every schedule from now, retried each minute. */
-static int32
-insert_policy_job(const char *proc, const Interval *schedule, const char *config, Oid run_as)
-{
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(config)));
-
-	return job_insert(telos_proc(proc), schedule, jb, GetCurrentTransactionStartTimestamp(),
-					  run_as, -1, &(Interval) {.time = USECS_PER_MINUTE}, NULL, true);
-}
-
-static void
-remove_policy(FunctionCallInfo fcinfo, const char *proc, const char *what)
-{
-	Oid			rel;
-	int32		id;
-
-	telos_arg_notnull(fcinfo, 0, "rel");
-	telos_arg_notnull(fcinfo, 1, "if_exists");
-	rel = PG_GETARG_OID(0);
-	id = job_find_by_proc_and_rel(proc, rel);
-	if (id != 0)
-		job_remove(id);
-	else if (PG_GETARG_BOOL(1))
-		ereport(NOTICE,
-				(errmsg("%s policy for \"%s\" does not exist, skipping", what,
-						get_rel_name(rel) ? get_rel_name(rel) : "?")));
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("%s policy for \"%s\" does not exist", what,
-						get_rel_name(rel) ? get_rel_name(rel) : "?")));
 }
 
 /*
@@ -576,17 +512,17 @@ telos_add_compression_policy(PG_FUNCTION_ARGS)
 	job_check_run_as(run_as);
 	policy_compression_parse(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data))),
 							 run_as, &p);
-	id = existing_policy(COMPRESSION_PROC, rel, PG_GETARG_BOOL(2), "compression");
+	id = job_policy_existing(COMPRESSION_PROC, rel, PG_GETARG_BOOL(2), "compression");
 	if (id != 0)
 		PG_RETURN_INT32(id);
-	PG_RETURN_INT32(insert_policy_job(COMPRESSION_PROC, PG_GETARG_INTERVAL_P(3), buf.data, run_as));
+	PG_RETURN_INT32(job_policy_insert(COMPRESSION_PROC, PG_GETARG_INTERVAL_P(3), DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data))), run_as));
 }
 
 /* telos.remove_compression_policy(rel regclass, if_exists boolean) RETURNS void */
 Datum
 telos_remove_compression_policy(PG_FUNCTION_ARGS)
 {
-	remove_policy(fcinfo, COMPRESSION_PROC, "compression");
+	job_policy_remove(fcinfo, COMPRESSION_PROC, "compression");
 	PG_RETURN_VOID();
 }
 
@@ -623,16 +559,16 @@ telos_add_archive_policy(PG_FUNCTION_ARGS)
 	job_check_run_as(run_as);
 	policy_archive_parse(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data))),
 						 run_as, &p);
-	id = existing_policy(ARCHIVE_PROC, rel, PG_GETARG_BOOL(2), "archive");
+	id = job_policy_existing(ARCHIVE_PROC, rel, PG_GETARG_BOOL(2), "archive");
 	if (id != 0)
 		PG_RETURN_INT32(id);
-	PG_RETURN_INT32(insert_policy_job(ARCHIVE_PROC, PG_GETARG_INTERVAL_P(5), buf.data, run_as));
+	PG_RETURN_INT32(job_policy_insert(ARCHIVE_PROC, PG_GETARG_INTERVAL_P(5), DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data))), run_as));
 }
 
 /* telos.remove_archive_policy(rel regclass, if_exists boolean) RETURNS void */
 Datum
 telos_remove_archive_policy(PG_FUNCTION_ARGS)
 {
-	remove_policy(fcinfo, ARCHIVE_PROC, "archive");
+	job_policy_remove(fcinfo, ARCHIVE_PROC, "archive");
 	PG_RETURN_VOID();
 }

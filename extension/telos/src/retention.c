@@ -537,15 +537,6 @@ telos_retention_job(PG_FUNCTION_ARGS)
  * Policy functions
  * --------------------------------------------------------------------- */
 
-static Oid
-telos_proc(const char *name)
-{
-	Oid			argtypes[2] = {INT4OID, JSONBOID};
-
-	return LookupFuncName(list_make2(makeString(TELOS_SCHEMA_NAME), makeString((char *) name)),
-						  2, argtypes, false);
-}
-
 static void
 json_add_string(StringInfo buf, const char *key, const char *value, bool *first)
 {
@@ -586,64 +577,6 @@ require_rel(Oid rel)
 }
 
 /*
- * The job of a new policy running telos.<proc>(config): every schedule from
- * now on, retried every minute without limit, no runtime limit. Returns its
- * id.
- */
-static int32
-insert_policy_job(const char *proc, const Interval *schedule, Jsonb *config,
-				  Oid run_as)
-{
-	return job_insert(telos_proc(proc), schedule, config,
-					  GetCurrentTransactionStartTimestamp(), run_as, -1,
-					  &(Interval) {.time = USECS_PER_MINUTE}, NULL, true);
-}
-
-/*
- * An existing policy of the same kind for rel: with if_not_exists a NOTICE
- * and its id, else ERROR 42710. 0 when there is none.
- */
-static int32
-existing_policy(const char *proc, Oid rel, bool if_not_exists, const char *what)
-{
-	int32		id = job_find_by_proc_and_rel(proc, rel);
-
-	if (id == 0)
-		return 0;
-	if (!if_not_exists)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("%s policy already exists for \"%s\"", what, get_rel_name(rel)),
-				 errdetail("It is job %d.", id),
-				 errhint("Use if_not_exists => true, or remove it first.")));
-	ereport(NOTICE,
-			(errmsg("%s policy already exists for \"%s\", skipping", what, get_rel_name(rel))));
-	return id;
-}
-
-static void
-remove_policy(const char *proc, FunctionCallInfo fcinfo, const char *what)
-{
-	Oid			rel;
-	int32		id;
-
-	telos_arg_notnull(fcinfo, 0, "rel");
-	telos_arg_notnull(fcinfo, 1, "if_exists");
-	rel = PG_GETARG_OID(0);
-	id = job_find_by_proc_and_rel(proc, rel);
-	if (id != 0)
-		job_remove(id);
-	else if (PG_GETARG_BOOL(1))
-		ereport(NOTICE,
-				(errmsg("%s policy for \"%s\" does not exist, skipping",
-						what, get_rel_name(rel))));
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("%s policy for \"%s\" does not exist", what, get_rel_name(rel))));
-}
-
-/*
  * telos.add_retention_policy(rel regclass, default_retention interval,
  *		tenant_retention_fn regprocedure, rollups regclass, keep_hourly interval,
  *		keep_daily interval, schedule interval, run_as regrole,
@@ -670,7 +603,7 @@ telos_add_retention_policy(PG_FUNCTION_ARGS)
 	require_rel(rel);
 	check_table(rel, "relation");
 
-	id = existing_policy(RETENTION_PROC, rel, PG_GETARG_BOOL(8), "retention");
+	id = job_policy_existing(RETENTION_PROC, rel, PG_GETARG_BOOL(8), "retention");
 	if (id != 0)
 		PG_RETURN_INT32(id);
 
@@ -693,7 +626,7 @@ telos_add_retention_policy(PG_FUNCTION_ARGS)
 	job_check_run_as(run_as);
 	retention_parse(config, run_as, &p);
 
-	PG_RETURN_INT32(insert_policy_job(RETENTION_PROC, PG_GETARG_INTERVAL_P(6),
+	PG_RETURN_INT32(job_policy_insert(RETENTION_PROC, PG_GETARG_INTERVAL_P(6),
 									  config, run_as));
 }
 
@@ -701,7 +634,7 @@ telos_add_retention_policy(PG_FUNCTION_ARGS)
 Datum
 telos_remove_retention_policy(PG_FUNCTION_ARGS)
 {
-	remove_policy(RETENTION_PROC, fcinfo, "retention");
+	job_policy_remove(fcinfo, RETENTION_PROC, "retention");
 	PG_RETURN_VOID();
 }
 
@@ -730,7 +663,7 @@ telos_add_maintenance_policy(PG_FUNCTION_ARGS)
 	job_check_positive(PG_GETARG_INTERVAL_P(2), "schedule");
 	require_rel(rel);
 
-	id = existing_policy(MAINTENANCE_PROC, rel, PG_GETARG_BOOL(4), "maintenance");
+	id = job_policy_existing(MAINTENANCE_PROC, rel, PG_GETARG_BOOL(4), "maintenance");
 	if (id != 0)
 		PG_RETURN_INT32(id);
 
@@ -742,7 +675,7 @@ telos_add_maintenance_policy(PG_FUNCTION_ARGS)
 	job_check_run_as(run_as);
 	maintenance_parse(config, run_as, &rel, &ahead);
 
-	PG_RETURN_INT32(insert_policy_job(MAINTENANCE_PROC, PG_GETARG_INTERVAL_P(2),
+	PG_RETURN_INT32(job_policy_insert(MAINTENANCE_PROC, PG_GETARG_INTERVAL_P(2),
 									  config, run_as));
 }
 
@@ -750,7 +683,7 @@ telos_add_maintenance_policy(PG_FUNCTION_ARGS)
 Datum
 telos_remove_maintenance_policy(PG_FUNCTION_ARGS)
 {
-	remove_policy(MAINTENANCE_PROC, fcinfo, "maintenance");
+	job_policy_remove(fcinfo, MAINTENANCE_PROC, "maintenance");
 	PG_RETURN_VOID();
 }
 
