@@ -82,6 +82,12 @@ INSERT INTO external_benchmarks (tenant_id, kind, metric_type, industry, period_
              1, 2, 3, 4, 5, 'own survey');
 INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response)
      VALUES ('$1', 'retry-$2', sha256('$2'::bytea), 200, '{\"accepted\": 1}');
+INSERT INTO business_events (tenant_id, kind, name, occurred_at)
+     VALUES ('$1', 'price_change', 'Price +10%', now());
+-- 'done', so that the discovery job runner leaves it alone
+INSERT INTO discovery_jobs (tenant_id, params, status) VALUES ('$1', '{\"maxlag\": 7}', 'done');
+-- a change of an edge keeps its previous version in evidence_edge_history
+UPDATE evidence_edges SET confidence = 0.81 WHERE edge_type = 'causes';
 SELECT 'seeded';"
 }
 out=$(seed "$A" tenant_a "$HASH_A" "$HASH_A_REVOKED")
@@ -109,7 +115,8 @@ TABLES=$(psql_owner -c "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON 
   WHERE $TABLES_WHERE AND NOT c.relispartition ORDER BY 1")
 
 for t in tenants users api_keys metric_definitions business_metrics_raw business_metrics_aggregated \
-         evidence_edges smart_goals coaching_sessions data_sources external_benchmarks; do
+         evidence_edges smart_goals coaching_sessions data_sources external_benchmarks \
+         evidence_edge_history business_events discovery_jobs; do
   if grep -qx "$t" <<<"$TABLES"; then ok "catalog lists tenant table $t"
   else not_ok "catalog lists tenant table $t" "tables: $(echo $TABLES)"; fi
 done
@@ -189,7 +196,8 @@ BEGIN
          string_agg(CASE WHEN attname = '$k' THEN quote_literal('$B') || '::uuid'
                          ELSE quote_ident(attname) END, ', ' ORDER BY attnum)
     INTO cols, exprs
-    FROM pg_attribute WHERE attrelid = 'public.$t'::regclass AND attnum > 0 AND NOT attisdropped;
+    FROM pg_attribute WHERE attrelid = 'public.$t'::regclass AND attnum > 0 AND NOT attisdropped
+     AND attgenerated = '';   -- generated columns (evidence_edges' node keys) are computed
   EXECUTE format('INSERT INTO public.%I (%s) SELECT %s FROM public.%I WHERE %I = %L LIMIT 1',
                  '$t', cols, exprs, '$t', '$k', '$A');
 END

@@ -15,6 +15,7 @@ PKGS=(
   libsodium-dev              # API key hashing, random
   libcmocka-dev              # C unit tests
   libzstd-dev                # generic column codec (extension)
+  libgsl-dev                 # distributions of the statistics (extension)
   clang-14 libclang-rt-14-dev  # libFuzzer targets of the codecs
   curl jq                    # black-box API tests
 )

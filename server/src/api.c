@@ -26,6 +26,15 @@ static const route routes[] = {
     {"GET",    "/v1/goals",                      h_goals_list},
     {"POST",   "/v1/goals",                      h_goals_create},
     {"GET",    "/v1/goals/:id",                  h_goals_get},
+    {"GET",    "/v1/evidence",                   h_evidence_list},
+    {"GET",    "/v1/evidence/drivers/:type",     h_evidence_drivers},
+    {"GET",    "/v1/evidence/paths",             h_evidence_paths},
+    {"POST",   "/v1/evidence/discover",          h_evidence_discover},
+    {"GET",    "/v1/evidence/discover/:id",      h_evidence_discover_get},
+    {"GET",    "/v1/events",                     h_events_list},
+    {"POST",   "/v1/events",                     h_events_create},
+    {"GET",    "/v1/events/:id",                 h_events_get},
+    {"POST",   "/v1/events/:id/effect",          h_events_effect},
 };
 
 static void healthz(http_request *req, http_response *res, const api_ctx *ctx)

@@ -72,5 +72,14 @@ void h_metrics_get(http_request *req, http_response *res, void *ctx);
 void h_goals_list(http_request *req, http_response *res, void *ctx);
 void h_goals_create(http_request *req, http_response *res, void *ctx);
 void h_goals_get(http_request *req, http_response *res, void *ctx);
+void h_evidence_list(http_request *req, http_response *res, void *ctx);
+void h_evidence_drivers(http_request *req, http_response *res, void *ctx);
+void h_evidence_paths(http_request *req, http_response *res, void *ctx);
+void h_evidence_discover(http_request *req, http_response *res, void *ctx);
+void h_evidence_discover_get(http_request *req, http_response *res, void *ctx);
+void h_events_list(http_request *req, http_response *res, void *ctx);
+void h_events_create(http_request *req, http_response *res, void *ctx);
+void h_events_get(http_request *req, http_response *res, void *ctx);
+void h_events_effect(http_request *req, http_response *res, void *ctx);
 
 #endif

@@ -124,6 +124,46 @@ int parse_is_metric_type(const char *s)
     return 1;
 }
 
+int parse_is_node(const char *s)
+{
+    static const char *const kinds[] = {"metric:", "event:", "goal:",
+                                        "external_factor:"};
+    if (s == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t k = strlen(kinds[i]);
+        if (strncmp(s, kinds[i], k) != 0)
+            continue;
+        size_t n = strlen(s + k);
+        if (n < 1 || n > 200)
+            return 0;
+        for (const unsigned char *c = (const unsigned char *)s + k; *c; c++)
+            if (*c < 0x20 || *c == 0x7f)
+                return 0;
+        return 1;
+    }
+    return 0;
+}
+
+int parse_is_edge_types(const char *s)
+{
+    static const char *const types[] = {"causes", "correlates", "inhibits",
+                                        "supports", "influenced_by"};
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (;;) {
+        size_t l = strcspn(s, ",");
+        int ok = 0;
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            ok |= strlen(types[i]) == l && strncmp(s, types[i], l) == 0;
+        if (!ok)
+            return 0;
+        if (s[l] == '\0')
+            return 1;
+        s += l + 1;   /* past the comma: an empty item after it fails */
+    }
+}
+
 static void add_error(json_t *errors, const char *field, const char *msg)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field,

@@ -1,7 +1,8 @@
 /*
  * parse.h -- strict validators for values that arrive in requests: RFC 3339
- * timestamps, UUIDs, metric type names, and a small schema check for JSON
- * object members. Pure functions, unit-tested in server/tests/test_parse.c.
+ * timestamps, UUIDs, metric type names, evidence graph node names and edge
+ * types, and a small schema check for JSON object members. Pure functions,
+ * unit-tested in server/tests/test_parse.c.
  */
 #ifndef TELOS_PARSE_H
 #define TELOS_PARSE_H
@@ -21,6 +22,15 @@ int parse_is_uuid(const char *s);
 
 /* 1 when s is a metric type name: ^[a-z][a-z0-9_]{0,62}$, else 0. */
 int parse_is_metric_type(const char *s);
+
+/* 1 when s names a node of the evidence graph: TYPE:ID with TYPE metric,
+ * event, goal or external_factor and ID 1..200 bytes without control
+ * characters ("metric:revenue"), else 0. */
+int parse_is_node(const char *s);
+
+/* 1 when s is a non-empty comma-separated list of evidence edge types
+ * (causes, correlates, inhibits, supports, influenced_by), else 0. */
+int parse_is_edge_types(const char *s);
 
 /* Kinds a member may be required to have. */
 typedef enum {

@@ -1,6 +1,6 @@
 /*
- * test_parse.c -- unit tests of parse.c: RFC 3339, UUIDs, metric names and
- * the JSON member checker.
+ * test_parse.c -- unit tests of parse.c: RFC 3339, UUIDs, metric names,
+ * evidence graph node names and edge types, and the JSON member checker.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,6 +122,43 @@ static void check_object(void **state)
     assert_int_equal(check("[]", NULL), 1);
 }
 
+static void evidence_nodes(void **state)
+{
+    assert_true(parse_is_node("metric:revenue"));
+    assert_true(parse_is_node("event:0b9d6f4e-1c2a-4f7e-9a51-3d2c1b0a9f8e"));
+    assert_true(parse_is_node("goal:g"));
+    assert_true(parse_is_node("external_factor:us.cpi_u"));
+    assert_true(parse_is_node("metric:a:b"));        /* the id may hold ':' */
+    assert_false(parse_is_node(NULL));
+    assert_false(parse_is_node(""));
+    assert_false(parse_is_node("revenue"));
+    assert_false(parse_is_node("metric:"));
+    assert_false(parse_is_node("Metric:revenue"));
+    assert_false(parse_is_node("planet:mars"));
+    assert_false(parse_is_node("metric:a\nb"));
+    char big[260] = "metric:";
+    memset(big + 7, 'x', 200);
+    big[207] = '\0';
+    assert_true(parse_is_node(big));
+    big[207] = 'x';
+    big[208] = '\0';
+    assert_false(parse_is_node(big));
+}
+
+static void evidence_edge_types(void **state)
+{
+    assert_true(parse_is_edge_types("causes"));
+    assert_true(parse_is_edge_types("causes,inhibits,correlates,supports,influenced_by"));
+    assert_false(parse_is_edge_types(NULL));
+    assert_false(parse_is_edge_types(""));
+    assert_false(parse_is_edge_types("cause"));
+    assert_false(parse_is_edge_types("causes,"));
+    assert_false(parse_is_edge_types(",causes"));
+    assert_false(parse_is_edge_types("causes,,inhibits"));
+    assert_false(parse_is_edge_types("causes, inhibits"));
+    assert_false(parse_is_edge_types("causesx"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +167,8 @@ int main(void)
         cmocka_unit_test(uuids),
         cmocka_unit_test(metric_types),
         cmocka_unit_test(check_object),
+        cmocka_unit_test(evidence_nodes),
+        cmocka_unit_test(evidence_edge_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
