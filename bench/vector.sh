@@ -6,7 +6,8 @@
 # independent of the vectors) with exact ground truth computed by vecgen:
 #   - exact scan latency (sequential scan + top-k sort, no index): the
 #     baseline;
-#   - ivfflat build time and size (lists = rows / 1000, the default);
+#   - ivfflat build time and size (lists = rows / 1000, the default;
+#     storage as BENCH_STORAGE says);
 #   - recall@10, queries/s and latency for probes 1, 4, 10, 20, 40 without
 #     a filter;
 #   - the same for tenant-filtered queries as an application role subject
@@ -21,7 +22,8 @@
 #   small   20,000 x 1536,  200 queries
 #   full   100,000 x 1536, 1000 queries (the issue's benchmark; ~20 min)
 # Environment: PG_CONFIG, BENCH_PORT (default: a free port), BENCH_KEEP=1
-# keeps the instance's directory.
+# keeps the instance's directory, BENCH_STORAGE=auto|full|half the index's
+# storage option (default auto: half precision at 1536 dimensions).
 # Results: bench/results/vector-<size>.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -195,11 +197,13 @@ read -r EXACT_RECALL EXACT_QPS EXACT_P50 EXACT_P95 <<<"$EXACT"
 
 echo "bench vector: CREATE INDEX ... USING ivfflat (embedding vector_cosine_ops)"
 t0=$(now)
-sql -c "CREATE INDEX sessions_embedding ON sessions USING ivfflat (embedding vector_cosine_ops)"
+STORAGE=${BENCH_STORAGE:-auto}
+sql -c "CREATE INDEX sessions_embedding ON sessions USING ivfflat (embedding vector_cosine_ops) WITH (storage = $STORAGE)"
 BUILD_S=$(secs "$t0" "$(now)")
 sql -c "ANALYZE sessions"
 INDEX_MB=$(sql -c "SELECT round(pg_relation_size('sessions_embedding') / 1048576.0, 1)")
 LISTS=$(sql -c "SELECT lists FROM ivfflat_stats('sessions_embedding')")
+PER_PAGE=$(sql -c "SELECT round(entries::numeric / greatest(entry_pages, 1), 2) FROM ivfflat_stats('sessions_embedding')")
 # warm the index into shared buffers (measured queries should not pay the first read)
 sql -c "SELECT count(*) FROM run(${LISTS}, 0, 3)" >/dev/null
 
@@ -239,7 +243,7 @@ OUT=bench/results/vector-$SIZE.json
   printf '  "load_s": %s, "truth_s": %s, "table_mb": %s,\n' "$LOAD_S" "$TRUTH_S" "$TABLE_MB"
   printf '  "exact_scan": {"queries": %s, "recall_at_10": %s, "qps": %s, "p50_ms": %s, "p95_ms": %s},\n' \
     "$EXACT_QUERIES" "$(printf '%.4f' "$EXACT_RECALL")" "$(printf '%.2f' "$EXACT_QPS")" "$(printf '%.2f' "$EXACT_P50")" "$(printf '%.2f' "$EXACT_P95")"
-  printf '  "ivfflat_build": {"lists": %s, "seconds": %s, "index_mb": %s},\n' "$LISTS" "$BUILD_S" "$INDEX_MB"
+  printf '  "ivfflat_build": {"lists": %s, "storage": "%s", "entries_per_page": %s, "seconds": %s, "index_mb": %s},\n' "$LISTS" "$STORAGE" "$PER_PAGE" "$BUILD_S" "$INDEX_MB"
   printf '  "unfiltered": [\n%s\n  ],\n' "$UNFILTERED"
   printf '  "filtered_rls": {\n%s,\n%s,\n%s\n  }\n' "$(tenant_json $SMALL small)" "$(tenant_json $MEDIUM medium)" "$(tenant_json $LARGE large)"
   printf '}\n'

@@ -11,7 +11,10 @@
  *  3. assign and load: a second scan assigns every value to its nearest
  *     centroid and feeds (list, tid, vector) to a tuplesort (which spills
  *     to disk past maintenance_work_mem); the sorted stream is written list
- *     after list, so each list's pages are contiguous on disk.
+ *     after list, so each list's pages are contiguous on disk.  Entries are
+ *     float4 or half precision (ivf_storage_half); a value half cannot
+ *     hold, met in this pass, is an error under storage 'half' and turns
+ *     an 'auto' index to float4 (with a NOTICE) before anything is written.
  *
  * Pages are written through generic WAL with full images (one record per
  * page), like contrib/bloom: a crash during or after the build leaves
@@ -62,6 +65,9 @@ typedef struct IvfBuildState
 
 	/* pass 2 */
 	int			lists;
+	bool		half;			/* entries in half precision */
+	bool		halfAuto;		/* chosen by storage 'auto': may fall back */
+	double		halfRefused;	/* values half cannot hold (auto fell back) */
 	Vector	  **centroids;		/* lists Vectors */
 	Tuplesortstate *sort;
 	TupleDesc	sortdesc;
@@ -161,6 +167,16 @@ assign_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 	old = MemoryContextSwitchTo(bs->tmpCtx);
 	v = ivf_prepare_value(&bs->oc, values[0], bs->dim);
+	if (v != NULL && bs->half && vector_half_fits(v->x, bs->dim) >= 0)
+	{
+		/* storage 'half' refuses the value; 'auto' builds in full instead */
+		if (!bs->halfAuto)
+			ivf_check_half_range(bs->index, v);
+		bs->half = false;
+		bs->halfRefused += 1.0;
+	}
+	else if (v != NULL && bs->halfRefused > 0 && vector_half_fits(v->x, bs->dim) >= 0)
+		bs->halfRefused += 1.0;
 	if (v != NULL)
 	{
 		int			best = 0;
@@ -285,10 +301,10 @@ write_meta_and_lists(IvfBuildState *bs, bool untrained,
 			 RelationGetRelationName(bs->index));
 	meta = IvfPageGetMeta(page);
 	meta->magic = IVF_MAGIC;
-	meta->version = IVF_VERSION;
+	meta->version = bs->half ? IVF_VERSION_HALF : IVF_VERSION;
 	meta->dimensions = bs->dim;
 	meta->lists = bs->lists;
-	meta->flags = untrained ? IVF_META_UNTRAINED : 0;
+	meta->flags = (untrained ? IVF_META_UNTRAINED : 0) | (bs->half ? IVF_META_HALF : 0);
 	/* the list pages follow; count them ahead of writing */
 	{
 		Size		avail = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
@@ -340,14 +356,20 @@ write_entries(IvfBuildState *bs, BlockNumber *first, BlockNumber *last,
 			  BufferAccessStrategy bas)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsMinimalTuple);
-	Size		itemsz = IVF_ENTRY_SIZE(bs->dim);
-	IndexTuple	itup = palloc0(itemsz);
+	IvfMetaPageData emeta;		/* what the entries' format depends on */
+	Size		itemsz;
+	IndexTuple	itup;
 	GenericXLogState *state = NULL;
 	Page		page = NULL;
 	Buffer		buf = InvalidBuffer;
 	int			cur = -1;
 	double		done = 0;
 
+	memset(&emeta, 0, sizeof(emeta));
+	emeta.dimensions = bs->dim;
+	emeta.flags = bs->half ? IVF_META_HALF : 0;
+	itemsz = IvfMetaEntrySize(&emeta);
+	itup = palloc0(itemsz);
 	itup->t_info = (unsigned short) itemsz;
 	for (;;)
 	{
@@ -385,8 +407,13 @@ write_entries(IvfBuildState *bs, BlockNumber *first, BlockNumber *last,
 			if (vec->dim != bs->dim)
 				elog(ERROR, "ivfflat build sorted a vector of %d dimensions, expected %d",
 					 vec->dim, bs->dim);
-			memcpy(IVF_ENTRY_VECTOR(itup), vec, VECTOR_SIZE(bs->dim));
-			SET_VARSIZE(IVF_ENTRY_VECTOR(itup), VECTOR_SIZE(bs->dim));
+			if (bs->half)
+				vector_float_to_half(vec->x, IVF_ENTRY_HALF(itup), bs->dim);
+			else
+			{
+				memcpy(IVF_ENTRY_VECTOR(itup), vec, VECTOR_SIZE(bs->dim));
+				SET_VARSIZE(IVF_ENTRY_VECTOR(itup), VECTOR_SIZE(bs->dim));
+			}
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(bs->tmpCtx);
 		}
@@ -556,7 +583,9 @@ ivfflat_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	}
 	pfree(cfloats);
 
-	/* 3. assign */
+	/* 3. assign (which may find values half cannot hold) */
+	bs.half = ivf_storage_half(index, &bs.oc, bs.dim, untrained);
+	bs.halfAuto = bs.half && ivf_relation_storage(index) == IVF_STORAGE_AUTO;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVF_PHASE_ASSIGN);
 	bs.sortdesc = CreateTemplateTupleDesc(3);
 	TupleDescInitEntry(bs.sortdesc, (AttrNumber) 1, "list", INT4OID, -1, 0);
@@ -577,6 +606,13 @@ ivfflat_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   assign_callback, (void *) &bs, NULL);
 	tuplesort_performsort(bs.sort);
+	if (bs.halfRefused > 0)
+		ereport(NOTICE,
+				(errmsg("ivfflat index \"%s\" stores full precision: %.0f values are beyond half precision's range",
+						RelationGetRelationName(index), bs.halfRefused),
+				 errdetail("Half precision holds components up to %g in magnitude.",
+						   (double) VECTOR_HALF_MAX),
+				 errhint("Say WITH (storage = 'full') to choose it explicitly.")));
 
 	/* 4. load */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVF_PHASE_LOAD);
@@ -613,14 +649,18 @@ ivfflat_buildempty(Relation index)
 	char	   *item = palloc0(itemsz);
 	IvfListHeader *lh = (IvfListHeader *) item;
 	Vector	   *c = IVF_LIST_CENTROID(item);
+	IvfOpclass	oc;
+	bool		half;
 
+	ivf_opclass_init(index, &oc);
+	half = ivf_storage_half(index, &oc, dim, true);
 	ivf_init_page(page, IVF_PAGE_META);
 	meta = IvfPageGetMeta(page);
 	meta->magic = IVF_MAGIC;
-	meta->version = IVF_VERSION;
+	meta->version = half ? IVF_VERSION_HALF : IVF_VERSION;
 	meta->dimensions = dim;
 	meta->lists = 1;
-	meta->flags = IVF_META_UNTRAINED;
+	meta->flags = IVF_META_UNTRAINED | (half ? IVF_META_HALF : 0);
 	meta->listPages = 1;
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(IvfMetaPageData)) - (char *) page;
 	PageSetChecksumInplace(page, IVF_METAPAGE_BLKNO);

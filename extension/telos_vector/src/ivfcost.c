@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+
 #include <math.h>
 
 #include "access/heaptoast.h"
@@ -125,11 +127,16 @@ ivfflat_costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		depth;
 	double		listsRead;
 
-	/* Only ORDER BY <distance> scans: without one the index is useless */
+	/*
+	 * Only ORDER BY <distance> scans: without one the index is useless, and
+	 * an index-only scan (count(*) with enable_seqscan off) would fail, as
+	 * ivfflat returns no index tuples.  More than disable_cost, so that
+	 * even a disabled sequential scan is cheaper.
+	 */
 	if (path->indexorderbys == NIL)
 	{
-		*indexStartupCost = disable_cost;
-		*indexTotalCost = disable_cost;
+		*indexStartupCost = DBL_MAX;
+		*indexTotalCost = DBL_MAX;
 		*indexSelectivity = 0;
 		*indexCorrelation = 0;
 		*indexPages = 0;

@@ -1,6 +1,6 @@
 /*
  * ivfflat.c -- the ivfflat access method's entry points: the handler that
- * fills IndexAmRoutine, the GUCs and the `lists` reloption (registered in
+ * fills IndexAmRoutine, the GUCs and the `lists` and `storage` reloptions (registered in
  * _PG_init, which this module owns for the whole library), operator class
  * validation.
  */
@@ -26,8 +26,16 @@
 int			ivfflat_probes = 1;
 int			ivfflat_max_probes = -1;
 bool		ivfflat_adaptive = true;
+double		ivfflat_widening = 1.0;
 
 static relopt_kind ivf_relopt_kind;
+
+static relopt_enum_elt_def ivf_storage_values[] = {
+	{"auto", IVF_STORAGE_AUTO},
+	{"full", IVF_STORAGE_FULL},
+	{"half", IVF_STORAGE_HALF},
+	{(const char *) NULL}
+};
 
 void		_PG_init(void);
 
@@ -42,6 +50,12 @@ _PG_init(void)
 	add_int_reloption(ivf_relopt_kind, "lists",
 					  "Number of inverted lists (-1: chosen from the number of rows at build)",
 					  IVF_DEFAULT_LISTS, -1, IVF_MAX_LISTS, AccessExclusiveLock);
+	add_enum_reloption(ivf_relopt_kind, "storage",
+					   "How entries store vectors: full (float4), half (half precision), "
+					   "auto (half from 256 dimensions on, when every value fits)",
+					   ivf_storage_values, IVF_STORAGE_AUTO,
+					   "Valid values are \"auto\", \"full\" and \"half\".",
+					   AccessExclusiveLock);
 
 	DefineCustomIntVariable("ivfflat.probes",
 							"Number of lists an ivfflat scan visits before returning its first row.",
@@ -67,6 +81,15 @@ _PG_init(void)
 							 "which keeps filtered queries from running dry but not their recall.",
 							 &ivfflat_adaptive,
 							 true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("ivfflat.widening",
+							 "How fast an adaptive ivfflat scan widens: the list horizon moves this "
+							 "many times as far as the row horizon.",
+							 "Lower reads fewer lists for a filtered or deep query, at some recall "
+							 "(docs/vector.md); 0 widens only when the probed lists run out.",
+							 &ivfflat_widening,
+							 1.0, 0.0, 10.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ivfflat");
@@ -132,13 +155,14 @@ ivfflathandler(PG_FUNCTION_ARGS)
 /*
  * Parse and validate the reloptions of an ivfflat index: `lists`, -1 (the
  * default: chosen from the table's rows when the index is built) or
- * 1..IVF_MAX_LISTS.
+ * 1..IVF_MAX_LISTS; `storage`, auto, full or half (ivf_storage_half).
  */
 bytea *
 ivfflat_options(Datum reloptions, bool validate)
 {
 	static const relopt_parse_elt tab[] = {
 		{"lists", RELOPT_TYPE_INT, offsetof(IvfOptions, lists)},
+		{"storage", RELOPT_TYPE_ENUM, offsetof(IvfOptions, storage)},
 	};
 	IvfOptions *opts;
 
@@ -164,6 +188,18 @@ ivf_relation_lists(Relation index)
 	IvfOptions *opts = (IvfOptions *) index->rd_options;
 
 	return opts != NULL ? opts->lists : IVF_DEFAULT_LISTS;
+}
+
+/*
+ * The `storage` the index was created with (IVF_STORAGE_*; AUTO when not
+ * given).
+ */
+int
+ivf_relation_storage(Relation index)
+{
+	IvfOptions *opts = (IvfOptions *) index->rd_options;
+
+	return opts != NULL ? opts->storage : IVF_STORAGE_AUTO;
 }
 
 /*

@@ -4,7 +4,8 @@
  *
  * An ivfflat index partitions the indexed vectors into `lists` by k-means
  * (ivfkmeans.c) at build time (ivfbuild.c).  Each list has a centroid and a
- * chain of entry pages holding (heap tid, vector) pairs.  A search computes
+ * chain of entry pages holding (heap tid, vector) pairs, the vectors in
+ * float4 or in half precision (the `storage` reloption, IVF_META_HALF).  A search computes
  * the distance from the query to every centroid, visits the `probes` nearest
  * lists and returns their entries in distance order; when the executor keeps
  * asking (a filter rejected what was returned, or a deeper rank is being
@@ -40,11 +41,13 @@
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
 
+#include "half.h"
 #include "vector.h"
 
 /* Format of the pages */
 #define IVF_MAGIC				0x1F5F1A7E
-#define IVF_VERSION				1
+#define IVF_VERSION				1	/* entries in float4 (storage 'full') */
+#define IVF_VERSION_HALF		2	/* entries in half precision */
 #define IVF_PAGE_ID				0xFF90	/* last uint16 of the special space */
 
 #define IVF_METAPAGE_BLKNO		0
@@ -57,6 +60,17 @@
 
 /* Metapage flags */
 #define IVF_META_UNTRAINED		0x0001	/* built without data: one list */
+#define IVF_META_HALF			0x0002	/* entries in half precision */
+
+/*
+ * The storage reloption: how entries hold their vectors.  'auto' (the
+ * default) is half precision from IVF_HALF_MIN_DIM dimensions on, unless
+ * the build finds a value half cannot hold (ivfbuild.c).
+ */
+#define IVF_STORAGE_AUTO		0
+#define IVF_STORAGE_FULL		1
+#define IVF_STORAGE_HALF		2
+#define IVF_HALF_MIN_DIM		256
 
 /*
  * An entry must fit on one page: BLCKSZ minus the page header, one line
@@ -141,6 +155,22 @@ typedef struct IvfListHeader
 #define IVF_ENTRY_SIZE(dim) \
 	(MAXALIGN(sizeof(IndexTupleData)) + VECTOR_SIZE(dim))
 
+/*
+ * In an index with IVF_META_HALF (storage 'half'), an entry is the
+ * IndexTupleData header followed by the vector's `dim` components as IEEE
+ * half precision (src/half.h), nothing else: 3 kB at 1536 dimensions, two
+ * entries a page instead of one.  Centroids stay float4.
+ */
+#define IVF_ENTRY_HALF(itup) \
+	((uint16 *) ((char *) (itup) + MAXALIGN(sizeof(IndexTupleData))))
+#define IVF_ENTRY_HALF_SIZE(dim) \
+	(MAXALIGN(sizeof(IndexTupleData)) + sizeof(uint16) * (dim))
+
+#define IvfMetaIsHalf(meta) (((meta)->flags & IVF_META_HALF) != 0)
+#define IvfMetaEntrySize(meta) \
+	(IvfMetaIsHalf(meta) ? IVF_ENTRY_HALF_SIZE((meta)->dimensions) : \
+	 IVF_ENTRY_SIZE((meta)->dimensions))
+
 /* How a distance is computed for an index (from its support functions) */
 typedef enum IvfKind
 {
@@ -176,6 +206,7 @@ typedef struct IvfOptions
 {
 	int32		vl_len_;		/* varlena header (do not touch directly) */
 	int			lists;			/* -1: pick from the number of rows */
+	int			storage;		/* IVF_STORAGE_* */
 } IvfOptions;
 
 /*
@@ -189,12 +220,14 @@ extern Datum vector_negative_inner_product(PG_FUNCTION_ARGS);
 extern int	ivfflat_probes;
 extern int	ivfflat_max_probes;
 extern bool ivfflat_adaptive;
+extern double ivfflat_widening;
 
 /* ivfflat.c: the handler, options, validation */
 extern Datum ivfflathandler(PG_FUNCTION_ARGS);
 extern bytea *ivfflat_options(Datum reloptions, bool validate);
 extern bool ivfflat_validate(Oid opclassoid);
 extern int	ivf_relation_lists(Relation index);
+extern int	ivf_relation_storage(Relation index);
 
 /* ivfbuild.c */
 extern IndexBuildResult *ivfflat_build(Relation heap, Relation index,
@@ -242,6 +275,13 @@ extern double ivf_distance(const IvfOpclass *oc, const Vector *a,
 						   const Vector *b);
 extern double ivf_distance_to_metric(const IvfOpclass *oc, double d);
 extern bool ivf_normalize(float *x, int dim);
+extern double ivf_distance_half(const IvfOpclass *oc, const Vector *a,
+								const uint16 *h, Vector *scratch);
+extern bool ivf_storage_half(Relation index, const IvfOpclass *oc, int dim,
+							 bool empty);
+extern void ivf_check_half_range(Relation index, const Vector *v);
+extern IndexTuple ivf_form_entry(const IvfMetaPageData *meta, const Vector *v,
+								 ItemPointer tid, Size *itemsz);
 extern Vector *ivf_prepare_value(const IvfOpclass *oc, Datum value, int dim);
 extern int	ivf_column_dimensions(Relation index);
 extern void ivf_init_page(Page page, uint16 flags);
@@ -252,7 +292,7 @@ extern void ivf_list_distances(Relation index, const IvfMetaPageData *meta,
 							   const IvfOpclass *oc, const Vector *query,
 							   IvfListRef *out);
 extern IndexTuple ivf_entry_at(Relation index, Page page, BlockNumber blkno,
-							   OffsetNumber off, int dim);
+							   OffsetNumber off, const IvfMetaPageData *meta);
 extern Buffer ivf_new_buffer(Relation index, ForkNumber fork);
 extern void ivf_corrupted(Relation index, BlockNumber blkno,
 						  const char *what) pg_attribute_noreturn();

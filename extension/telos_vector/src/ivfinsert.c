@@ -219,20 +219,20 @@ ivfflat_insert(Relation index, Datum *values, bool *isnull,
 	if (v != NULL)
 	{
 		IvfListRef *refs = palloc(sizeof(IvfListRef) * meta.lists);
-		Size		itemsz = IVF_ENTRY_SIZE(meta.dimensions);
-		IndexTuple	itup = palloc0(itemsz);
+		Size		itemsz;
+		IndexTuple	itup;
 		uint32		best = 0;
 		uint32		j;
+
+		if (IvfMetaIsHalf(&meta))
+			ivf_check_half_range(index, v);
+		itup = ivf_form_entry(&meta, v, heap_tid, &itemsz);
 
 		ivf_list_distances(index, &meta, &oc, v, refs);
 		for (j = 1; j < meta.lists; j++)
 			if (refs[j].distance < refs[best].distance)
 				best = j;
 
-		itup->t_tid = *heap_tid;
-		itup->t_info = (unsigned short) itemsz;
-		memcpy(IVF_ENTRY_VECTOR(itup), v, VECTOR_SIZE(meta.dimensions));
-		SET_VARSIZE(IVF_ENTRY_VECTOR(itup), VECTOR_SIZE(meta.dimensions));
 		insert_into_list(index, &refs[best], meta.dimensions, itup, itemsz);
 	}
 

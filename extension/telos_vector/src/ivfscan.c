@@ -26,6 +26,12 @@
  *    horizon outwards by exactly as much as the row horizon moved keeps the
  *    margin that made the first rows right, so the rows a filter lets
  *    through late are found about as reliably as the first ones.
+ *    ivfflat.widening scales the step, c + w (d - r): 1 (the default) as
+ *    above; lower reads fewer lists at some recall (docs/vector.md).
+ *
+ * In an index with storage 'half' the distance of an entry is computed
+ * from its half-precision components (the query stays float4): the order
+ * is that of the stored approximation, as it is of the lists.
  *
  * Distances here are the operator class's ordering values turned into
  * lengths (ivf_distance_to_metric): Euclidean for L2 and for cosine (unit
@@ -63,6 +69,7 @@ typedef struct IvfScanOpaqueData
 	bool		started;
 	bool		anyOrder;		/* no usable query: return every entry */
 	Vector	   *query;			/* prepared (unit length for cosine) */
+	Vector	   *scratch;		/* a half entry as float4, for fmgr distances */
 	IvfListRef *lists;			/* sorted by distance to the query */
 	int			nlists;
 	int			probes;			/* lists read before the first row */
@@ -72,6 +79,7 @@ typedef struct IvfScanOpaqueData
 	double		refDistance;	/* metric distance of row IVF_EXPAND_REF */
 	bool		haveRef;
 	bool		adaptive;		/* ivfflat.adaptive when the scan started */
+	double		widening;		/* ivfflat.widening when the scan started */
 	int64		returned;
 
 	IvfCandidate *heap;
@@ -170,7 +178,7 @@ read_list(IndexScanDesc scan, int i)
 {
 	IvfScanOpaque so = (IvfScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
-	int			dim = so->meta.dimensions;
+	bool		half = IvfMetaIsHalf(&so->meta);
 	BlockNumber blkno = so->lists[i].startPage;
 	BlockNumber visited = 0;
 	int64		from = so->nheap;
@@ -195,13 +203,18 @@ read_list(IndexScanDesc scan, int i)
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
-			IndexTuple	itup = ivf_entry_at(index, page, blkno, off, dim);
+			IndexTuple	itup = ivf_entry_at(index, page, blkno, off, &so->meta);
 			double		d;
 
 			if (itup == NULL)
 				continue;
-			d = so->anyOrder ? 0.0 :
-				ivf_distance(&so->oc, so->query, IVF_ENTRY_VECTOR(itup));
+			if (so->anyOrder)
+				d = 0.0;
+			else if (half)
+				d = ivf_distance_half(&so->oc, so->query, IVF_ENTRY_HALF(itup),
+									  so->scratch);
+			else
+				d = ivf_distance(&so->oc, so->query, IVF_ENTRY_VECTOR(itup));
 			heap_append(so, d, &itup->t_tid);
 		}
 		blkno = IvfPageGetOpaque(page)->nextblkno;
@@ -244,6 +257,9 @@ start_scan(IndexScanDesc scan)
 									  so->meta.dimensions);
 		so->anyOrder = (so->query == NULL);
 	}
+	so->scratch = NULL;
+	if (!so->anyOrder && IvfMetaIsHalf(&so->meta))
+		so->scratch = vector_new(so->meta.dimensions);
 
 	so->nlists = so->meta.lists;
 	so->lists = palloc(sizeof(IvfListRef) * so->nlists);
@@ -260,6 +276,7 @@ start_scan(IndexScanDesc scan)
 	so->baseReach = ivf_distance_to_metric(&so->oc, so->lists[so->probes - 1].distance);
 	so->nblocks = RelationGetNumberOfBlocks(index);
 	so->adaptive = ivfflat_adaptive;
+	so->widening = ivfflat_widening;
 
 	for (i = 0; i < so->probes; i++)
 		read_list(scan, i);
@@ -285,7 +302,7 @@ should_widen(IvfScanOpaque so)
 	if (!so->haveRef || so->anyOrder || !so->adaptive)
 		return false;
 	frontier = ivf_distance_to_metric(&so->oc, so->heap[0].distance);
-	reach = so->baseReach + (frontier - so->refDistance);
+	reach = so->baseReach + so->widening * (frontier - so->refDistance);
 	return ivf_distance_to_metric(&so->oc, so->lists[so->nextList].distance) <= reach;
 }
 

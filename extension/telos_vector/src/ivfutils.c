@@ -57,6 +57,96 @@ ivf_distance(const IvfOpclass *oc, const Vector *a, const Vector *b)
 }
 
 /*
+ * The ordering distance between the query a and an entry stored in half
+ * precision, h (a->dim components).  The L2 and inner-product kernels read
+ * h directly (src/half.h); another distance function gets h converted
+ * into `scratch`, a Vector of a's dimension that the caller owns.
+ */
+double
+ivf_distance_half(const IvfOpclass *oc, const Vector *a, const uint16 *h,
+				  Vector *scratch)
+{
+	switch (oc->kind)
+	{
+		case IVF_KIND_L2:
+			return (double) vector_l2_squared_half(a->x, h, a->dim);
+		case IVF_KIND_IP:
+			return -vector_inner_half(a->x, h, a->dim);
+		default:
+			vector_half_to_float(h, scratch->x, a->dim);
+			return ivf_distance(oc, a, scratch);
+	}
+}
+
+/*
+ * Whether a new index (or its init fork) stores entries in half precision:
+ * storage 'half' and 'full' say so; 'auto' means half from
+ * IVF_HALF_MIN_DIM dimensions on, where the memory traffic of a scan is
+ * what costs -- except for an `empty` build (no rows yet) of an operator
+ * class that does not normalise, whose later values are unknown (cosine
+ * stores unit vectors, which half always holds).  A build with rows under
+ * 'auto' may still fall back to full (ivfbuild.c).
+ */
+bool
+ivf_storage_half(Relation index, const IvfOpclass *oc, int dim, bool empty)
+{
+	switch (ivf_relation_storage(index))
+	{
+		case IVF_STORAGE_HALF:
+			return true;
+		case IVF_STORAGE_FULL:
+			return false;
+		default:
+			return dim >= IVF_HALF_MIN_DIM && (oc->normalize || !empty);
+	}
+}
+
+/*
+ * Refuse a value that half precision cannot hold (a component beyond
+ * +-65504) for an index with storage 'half': an ERROR rather than an
+ * infinity in the index.
+ */
+void
+ivf_check_half_range(Relation index, const Vector *v)
+{
+	int			i = vector_half_fits(v->x, v->dim);
+
+	if (i >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range for ivfflat index \"%s\", which stores half precision",
+						RelationGetRelationName(index)),
+				 errdetail("Component %d is %g; half precision holds values up to %g in magnitude.",
+						   i + 1, (double) v->x[i], (double) VECTOR_HALF_MAX),
+				 errhint("Rebuild the index WITH (storage = 'full').")));
+}
+
+/*
+ * A new entry for heap tuple `tid` and prepared value v, in the index's
+ * storage; *itemsz is set to its size.  Palloc'd in the current context.
+ * The caller has checked v's range for a half index.
+ */
+IndexTuple
+ivf_form_entry(const IvfMetaPageData *meta, const Vector *v, ItemPointer tid,
+			   Size *itemsz)
+{
+	Size		sz = IvfMetaEntrySize(meta);
+	IndexTuple	itup = palloc0(sz);
+
+	itup->t_tid = *tid;
+	itup->t_info = (unsigned short) sz;
+	if (IvfMetaIsHalf(meta))
+		vector_float_to_half(v->x, IVF_ENTRY_HALF(itup), meta->dimensions);
+	else
+	{
+		memcpy(IVF_ENTRY_VECTOR(itup), v, VECTOR_SIZE(meta->dimensions));
+		SET_VARSIZE(IVF_ENTRY_VECTOR(itup), VECTOR_SIZE(meta->dimensions));
+	}
+	*itemsz = sz;
+	return itup;
+}
+
+/*
  * An ordering distance turned into a length the scan's widening rule can
  * add and subtract (ivfscan.c): the Euclidean distance for L2 and for unit
  * vectors (|a - b|^2 = 2 - 2 a.b), the value itself otherwise.
@@ -212,12 +302,15 @@ ivf_read_meta(Relation index, IvfMetaPageData *meta)
 
 	if (meta->magic != IVF_MAGIC)
 		ivf_corrupted(index, IVF_METAPAGE_BLKNO, "The metapage has the wrong magic number.");
-	if (meta->version != IVF_VERSION)
+	if (meta->version != IVF_VERSION && meta->version != IVF_VERSION_HALF)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("index \"%s\" has ivfflat format version %u, this library reads version %d",
-						RelationGetRelationName(index), meta->version, IVF_VERSION),
+				 errmsg("index \"%s\" has ivfflat format version %u, this library reads versions %d and %d",
+						RelationGetRelationName(index), meta->version, IVF_VERSION,
+						IVF_VERSION_HALF),
 				 errhint("REINDEX it.")));
+	if ((meta->version == IVF_VERSION_HALF) != IvfMetaIsHalf(meta))
+		ivf_corrupted(index, IVF_METAPAGE_BLKNO, "The metapage's version and storage disagree.");
 	if (meta->dimensions < 1 || meta->dimensions > IVF_MAX_DIM ||
 		meta->lists < 1 || meta->lists > IVF_MAX_LISTS ||
 		meta->listPages < 1 || meta->listPages >= nblocks)
@@ -283,23 +376,26 @@ ivf_list_distances(Relation index, const IvfMetaPageData *meta,
 
 /*
  * The entry at `off` of an entry page, checked: its size matches the
- * index's dimension and it lies inside the page.  NULL for a line pointer
- * that is not in use.
+ * index's dimension and storage and it lies inside the page.  NULL for a
+ * line pointer that is not in use.
  */
 IndexTuple
 ivf_entry_at(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
-			 int dim)
+			 const IvfMetaPageData *meta)
 {
 	ItemId		iid = PageGetItemId(page, off);
 	IndexTuple	itup;
 	Vector	   *v;
+	int			dim = meta->dimensions;
 
 	if (!ItemIdIsNormal(iid))
 		return NULL;
-	if (ItemIdGetLength(iid) != IVF_ENTRY_SIZE(dim) ||
+	if (ItemIdGetLength(iid) != IvfMetaEntrySize(meta) ||
 		ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ((PageHeader) page)->pd_special)
 		ivf_corrupted(index, blkno, "An entry has the wrong size.");
 	itup = (IndexTuple) PageGetItem(page, iid);
+	if (IvfMetaIsHalf(meta))
+		return itup;			/* nothing but the components */
 	v = IVF_ENTRY_VECTOR(itup);
 	if (VARSIZE(v) != VECTOR_SIZE(dim) || v->dim != dim)
 		ivf_corrupted(index, blkno, "An entry has the wrong dimensions.");

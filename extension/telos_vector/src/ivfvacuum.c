@@ -33,14 +33,14 @@
  */
 static BlockNumber
 vacuum_list(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-			const IvfListRef *ref, int dim, BlockNumber *nblocks,
+			const IvfListRef *ref, const IvfMetaPageData *meta, BlockNumber *nblocks,
 			IndexBulkDeleteCallback callback, void *callback_state)
 {
 	Relation	index = info->index;
 	BlockNumber blkno = ref->startPage;
 	BlockNumber firstFree = InvalidBlockNumber;
 	BlockNumber visited = 0;
-	Size		itemsz = MAXALIGN(IVF_ENTRY_SIZE(dim));
+	Size		itemsz = MAXALIGN(IvfMetaEntrySize(meta));
 	OffsetNumber deletable[MaxOffsetNumber];
 
 	while (BlockNumberIsValid(blkno))
@@ -67,7 +67,7 @@ vacuum_list(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 		{
-			IndexTuple	itup = ivf_entry_at(index, page, blkno, off, dim);
+			IndexTuple	itup = ivf_entry_at(index, page, blkno, off, meta);
 
 			if (itup == NULL)
 				continue;
@@ -145,7 +145,7 @@ vacuum_index(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	for (j = 0; j < meta.lists; j++)
 	{
 		BlockNumber firstFree = vacuum_list(info, stats, &refs[j],
-											meta.dimensions, &nblocks,
+											&meta, &nblocks,
 											callback, callback_state);
 
 		if (callback != NULL && BlockNumberIsValid(firstFree) &&
@@ -245,7 +245,7 @@ ivfflat_stats(PG_FUNCTION_ARGS)
 	{
 		double		before = stats.num_index_tuples;
 
-		vacuum_list(&info, &stats, &refs[j], meta.dimensions, &nblocks, NULL, NULL);
+		vacuum_list(&info, &stats, &refs[j], &meta, &nblocks, NULL, NULL);
 		if (stats.num_index_tuples - before > largest)
 			largest = stats.num_index_tuples - before;
 		if (stats.num_index_tuples == before)

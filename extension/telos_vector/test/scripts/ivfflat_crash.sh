@@ -168,11 +168,14 @@ CREATE TABLE c2 (LIKE c1); INSERT INTO c2 SELECT * FROM c1;
 CREATE INDEX c2_v ON c2 USING ivfflat (v) WITH (lists = 2);
 CREATE TABLE c3 (LIKE c1); INSERT INTO c3 SELECT * FROM c1;
 CREATE INDEX c3_v ON c3 USING ivfflat (v) WITH (lists = 2);
+CREATE TABLE c4 (LIKE c1); INSERT INTO c4 SELECT * FROM c1;
+CREATE INDEX c4_v ON c4 USING ivfflat (v) WITH (lists = 2, storage = half);
 CHECKPOINT;
 EOF
 f1=$DATA/$(sql -c "SELECT pg_relation_filepath('c1_v')")
 f2=$DATA/$(sql -c "SELECT pg_relation_filepath('c2_v')")
 f3=$DATA/$(sql -c "SELECT pg_relation_filepath('c3_v')")
+f4=$DATA/$(sql -c "SELECT pg_relation_filepath('c4_v')")
 pg_ctl stop -m fast >/dev/null 2>&1
 # c1: the metapage's magic number (first 4 bytes of the page contents)
 printf '\xde\xad\xbe\xef' | $RUN_AS dd of="$f1" bs=1 seek=24 conv=notrunc status=none
@@ -182,8 +185,10 @@ printf '\x00\x00' | $RUN_AS dd of="$f2" bs=1 seek=$((2 * 8192 + 8190)) conv=notr
 # where it is (lp_off, the low 15 bits); dim is 8 + 4 bytes into it.
 lp=$(od -An -tu4 -j $((8192 + 24)) -N4 "$f3" | tr -d ' ')
 printf '\x07\x00' | $RUN_AS dd of="$f3" bs=1 seek=$((8192 + (lp & 32767) + 12)) conv=notrunc status=none
+# c4: a half-precision index whose metapage says version 1 (float4 entries)
+printf '\x01\x00\x00\x00' | $RUN_AS dd of="$f4" bs=1 seek=28 conv=notrunc status=none
 pg_ctl start >/dev/null 2>&1 || { not_ok "restart after damaging pages"; exit 1; }
-for c in c1 c2 c3; do
+for c in c1 c2 c3 c4; do
   out=$(sql -c "SET enable_seqscan = off" -c "SET ivfflat.probes = 2" \
             -c "SELECT count(*) FROM (SELECT v FROM $c ORDER BY v <-> point(1) LIMIT 5) s" 2>&1)
   case $out in
