@@ -68,6 +68,7 @@ bench: install
 	@case "$(or $(BENCH),all)" in all|compress) bench/compress.sh --size $(or $(SIZE),small) || exit 1;; esac
 	@case "$(or $(BENCH),all)" in all|vector) bench/vector.sh --size $(or $(SIZE),small) || exit 1;; esac
 	@case "$(or $(BENCH),all)" in all|stats) bench/stats.sh || exit 1;; esac
+	@case "$(or $(BENCH),all)" in all|discovery) bench/discovery.sh || exit 1;; esac
 
 clean:
 	rm -rf $(BUILD)
