@@ -72,6 +72,9 @@ INSERT INTO evidence_edges (tenant_id, source_node, target_node, edge_type, conf
 INSERT INTO smart_goals (tenant_id, user_id, status, specific, measurable, achievable, relevant, time_bound)
      VALUES ('$1', '$1', 'active', '{\"description\":\"grow\"}', '{\"primary_metric_id\":\"revenue\"}',
              '{}', '{}', '{\"target_date\":\"2030-01-31\"}');
+-- the goal's audit trail (written by goal_transition(); here directly, as owner)
+INSERT INTO goal_transitions (tenant_id, goal_id, action, from_status, to_status, actor)
+     SELECT '$1', id, 'activate', 'draft', 'active', '$1' FROM smart_goals;
 INSERT INTO coaching_sessions (tenant_id, user_id, session_type, session_summary)
      VALUES ('$1', '$1', 'goal_discovery', 'kick-off');
 INSERT INTO data_sources (tenant_id, source_type, config)
@@ -116,7 +119,7 @@ TABLES=$(psql_owner -c "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON 
 
 for t in tenants users api_keys metric_definitions business_metrics_raw business_metrics_aggregated \
          evidence_edges smart_goals coaching_sessions data_sources external_benchmarks \
-         evidence_edge_history business_events discovery_jobs; do
+         evidence_edge_history business_events discovery_jobs goal_transitions; do
   if grep -qx "$t" <<<"$TABLES"; then ok "catalog lists tenant table $t"
   else not_ok "catalog lists tenant table $t" "tables: $(echo $TABLES)"; fi
 done

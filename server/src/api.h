@@ -72,6 +72,11 @@ void h_metrics_get(http_request *req, http_response *res, void *ctx);
 void h_goals_list(http_request *req, http_response *res, void *ctx);
 void h_goals_create(http_request *req, http_response *res, void *ctx);
 void h_goals_get(http_request *req, http_response *res, void *ctx);
+/* h_goal_lifecycle.c: PATCH /v1/goals/:id, /v1/goals/:id/transitions */
+void h_goals_patch(http_request *req, http_response *res, void *ctx);
+void h_goal_transitions_list(http_request *req, http_response *res, void *ctx);
+void h_goal_transitions_create(http_request *req, http_response *res,
+                               void *ctx);
 void h_evidence_list(http_request *req, http_response *res, void *ctx);
 void h_evidence_drivers(http_request *req, http_response *res, void *ctx);
 void h_evidence_paths(http_request *req, http_response *res, void *ctx);
