@@ -5,8 +5,9 @@
  *	  Householder QR, Granger causality (one pair, and all ordered pairs of
  *	  a set of series with one Gram matrix per pair), the augmented
  *	  Dickey-Fuller test with MacKinnon's p-values and critical values,
- *	  lagged Pearson correlation, Benjamini-Hochberg q-values and Welch's t
- *	  test.
+ *	  lagged Pearson correlation (one pair, and all ordered pairs of a set
+ *	  of series, prewhitened by their own AR models), Benjamini-Hochberg
+ *	  q-values and Welch's t test.
  *
  * Every test is defined as statsmodels 0.13 / scipy 1.10 define it (the
  * comment of each function says which function it reproduces), so that a
@@ -241,6 +242,44 @@ extern void stats_mackinnon_crit(StatsTrend trend, int nobs, double crit[3]);
  */
 extern void stats_lagged_corr(const double *x, const double *y, int len, int lag,
 							  double *r, double *p, int *n_out);
+
+/*
+ * stats_ar_prewhiten
+ *		Residuals of s (n) on a constant and its own lags 1..k, fitted by OLS
+ *		on the sample t = maxlag..n-1, the order k in 0..maxlag minimizing
+ *		BIC (orders beyond a collinear lag or a perfect fit are not tried),
+ *		into e (n - maxlag; of the series centered and scaled by a power of
+ *		two). Returns k. Errors (22000) for a series constant over the
+ *		sample, (22023) when n <= 3 * maxlag + 2.
+ */
+extern int	stats_ar_prewhiten(const double *s, int n, int maxlag, double *e);
+
+typedef struct StatsCorrPair
+{
+	int			x_idx;			/* 0-based series indexes */
+	int			y_idx;
+	int			lag;
+	double		r;
+	double		p_value;
+	int			n;				/* pairs correlated */
+	int			x_order;		/* AR orders of the prewhitening, -1 without */
+	int			y_order;
+} StatsCorrPair;
+
+/*
+ * stats_corr_pairs
+ *		For every ordered pair (i, j), i != j, of the m series of length n
+ *		(row-major), x-major: stats_lagged_corr of x = series i and y =
+ *		series j at lags[o] (o the pair's index; lags[0] for all when
+ *		nlags is 1). With prewhiten, of the stats_ar_prewhiten residuals of
+ *		both series (n - maxlag values each) instead of the series: under
+ *		independence their cross-correlation is ~N(0, 1/n) even when the
+ *		series are autocorrelated (corr_pairs.c). out has m * (m - 1)
+ *		entries.
+ */
+extern void stats_corr_pairs(const double *series, int m, int n, const int *lags,
+							 int nlags, int maxlag, bool prewhiten,
+							 StatsCorrPair *out);
 
 /*
  * stats_bh_qvalues

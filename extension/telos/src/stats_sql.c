@@ -2,8 +2,8 @@
  *
  * stats_sql.c
  *	  SQL interface of the statistics (stats.h): telos.ols, telos.granger,
- *	  telos.granger_pairs, telos.adf, telos.lagged_corr, telos.bh_qvalues
- *	  and telos.welch_t.
+ *	  telos.granger_pairs, telos.adf, telos.lagged_corr, telos.corr_pairs,
+ *	  telos.bh_qvalues and telos.welch_t.
  *
  * This layer owns the argument checks the numerical code assumes: arrays
  * of float8 without NULLs (22004), finite values (22023: a NaN is a gap,
@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(telos_granger);
 PG_FUNCTION_INFO_V1(telos_granger_pairs);
 PG_FUNCTION_INFO_V1(telos_adf);
 PG_FUNCTION_INFO_V1(telos_lagged_corr);
+PG_FUNCTION_INFO_V1(telos_corr_pairs);
 PG_FUNCTION_INFO_V1(telos_bh_qvalues);
 PG_FUNCTION_INFO_V1(telos_welch_t);
 
@@ -423,6 +424,108 @@ telos_lagged_corr(PG_FUNCTION_ARGS)
 	values[1] = Float8GetDatum(p);
 	values[2] = Int32GetDatum(n);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * telos.corr_pairs(series float8[], m int, lags int[], maxlag int,
+ *					prewhiten bool)
+ *	 RETURNS TABLE(x_idx int, y_idx int, lag int, r float8, p_value float8,
+ *				   n int, x_order int, y_order int)
+ * series as for telos.granger_pairs; lags: one lag for every pair, or one
+ * per ordered pair in the order of the rows (x-major, as granger_pairs
+ * returns them). x_order / y_order are NULL without prewhitening.
+ */
+Datum
+telos_corr_pairs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			total;
+	int			dims[2];
+	double	   *series = arg_doubles(fcinfo, 0, "series", 2, &total, dims);
+	int			m = arg_int(fcinfo, 1, "m");
+	int			maxlag = arg_int(fcinfo, 3, "maxlag");
+	bool		prewhiten;
+	ArrayType  *la;
+	Datum	   *elems;
+	bool	   *lnulls;
+	int			nlags;
+	int		   *lags;
+	int			n;
+	int			npairs;
+	StatsCorrPair *res;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("lags must not be null")));
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("prewhiten must not be null")));
+	prewhiten = PG_GETARG_BOOL(4);
+	if (m < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("m must be at least 2, got %d", m)));
+	if (m > 3000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("corr_pairs correlates at most 3000 series at once, got %d", m),
+				 errhint("Split the series into batches.")));
+	if (total % m != 0 || (dims[1] > 1 && dims[0] != m))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("series must hold m rows of equal length"),
+				 errdetail("series has %d elements, m is %d.", total, m)));
+	if (maxlag < 0 || maxlag > 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("maxlag must be between 0 and 64, got %d", maxlag)));
+	n = total / m;
+	npairs = m * (m - 1);
+
+	la = PG_GETARG_ARRAYTYPE_P(2);
+	if (ARR_ELEMTYPE(la) != INT4OID || ARR_NDIM(la) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lags must be a one-dimensional int array")));
+	deconstruct_array(la, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+					  &elems, &lnulls, &nlags);
+	if (nlags != 1 && nlags != npairs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lags must hold 1 or m * (m - 1) = %d lags, not %d", npairs, nlags)));
+	lags = palloc(sizeof(int) * nlags);
+	for (int i = 0; i < nlags; i++)
+	{
+		if (lnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("lags must not contain nulls"),
+					 errdetail("Element %d is null.", i + 1)));
+		lags[i] = DatumGetInt32(elems[i]);
+	}
+	res = palloc(sizeof(StatsCorrPair) * npairs);
+	stats_corr_pairs(series, m, n, lags, nlags, maxlag, prewhiten, res);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < npairs; i++)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {0};
+
+		values[0] = Int32GetDatum(res[i].x_idx + 1);
+		values[1] = Int32GetDatum(res[i].y_idx + 1);
+		values[2] = Int32GetDatum(res[i].lag);
+		values[3] = Float8GetDatum(res[i].r);
+		values[4] = Float8GetDatum(res[i].p_value);
+		values[5] = Int32GetDatum(res[i].n);
+		values[6] = Int32GetDatum(res[i].x_order);
+		values[7] = Int32GetDatum(res[i].y_order);
+		nulls[6] = nulls[7] = !prewhiten;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }
 

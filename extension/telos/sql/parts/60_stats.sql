@@ -54,6 +54,16 @@ CREATE FUNCTION telos.lagged_corr(x float8[], y float8[], lag int)
 COMMENT ON FUNCTION telos.lagged_corr(float8[], float8[], int) IS
 	'Pearson correlation of x[t] with y[t + lag] and its two-sided p-value';
 
+CREATE FUNCTION telos.corr_pairs(series float8[], m int, lags int[], maxlag int DEFAULT 7,
+								 prewhiten bool DEFAULT true)
+	RETURNS TABLE (x_idx int, y_idx int, lag int, r float8, p_value float8, n int,
+				   x_order int, y_order int)
+	AS 'MODULE_PATHNAME', 'telos_corr_pairs'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+
+COMMENT ON FUNCTION telos.corr_pairs(float8[], int, int[], int, bool) IS
+	'lagged correlation of every ordered pair of m series (row-major), of their AR residuals (order by BIC up to maxlag) when prewhiten';
+
 CREATE FUNCTION telos.bh_qvalues(p float8[])
 	RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'telos_bh_qvalues'

@@ -31,8 +31,11 @@
  * 4. Each pair of metrics is aligned on the intersection of their
  *    (differenced) spans; fewer than 4 * maxlag + 10 common buckets skips
  *    the pair with its n. telos.granger_pairs tests both directions with the
- *    lag chosen by BIC among 1..maxlag; telos.lagged_corr tests
- *    corr(x[t], y[t + lag]) at that lag.
+ *    lag chosen by BIC among 1..maxlag; telos.corr_pairs tests
+ *    corr(x[t], y[t + lag]) at that lag of the series prewhitened by their
+ *    own AR models (order by BIC up to maxlag): the plain Pearson p-value
+ *    of autocorrelated series is far too small (docs/evidence.md). When
+ *    all spans agree to two buckets, each is one call over all pairs.
  * 5. Benjamini-Hochberg q-values over every test of the run (Granger and
  *    correlation, both directions, all pairs). Significant (q <= fdr):
  *    Granger -> 'causes' when the sum of x's lag coefficients is positive,
@@ -112,35 +115,34 @@ DECLARE
 	x			float8[];
 	y			float8[];
 	g			telos.evidence_granger_row;
-	c_r			float8[];	-- all the lagged correlations: r, p-value, n
+	-- the tests: Granger (granger_pairs' columns), the correlation at the
+	-- same lag (corr_pairs' columns), the pair's span (calendar indexes)
+	c_r			float8[];
 	c_p			float8[];
 	c_n			integer[];
-	cr			float8;		-- one lagged correlation: r, p-value, n
-	cp			float8;
-	cn			integer;
-	-- the tests of the run, in parallel arrays
-	t_src		text[] := '{}';
-	t_tgt		text[] := '{}';
-	t_meth		text[] := '{}';
-	t_p			float8[] := '{}';
-	t_effect	float8[] := '{}';
-	t_sign		float8[] := '{}';
-	t_ev		jsonb[] := '{}';
-	q			float8[];
-	sig			boolean[];
+	c_ox		integer[];
+	c_oy		integer[];
+	bpool		float8[];	-- the series on their common span, for a batch
+	cpr			record;
+	v_r			float8;		-- one correlation
+	v_p			float8;
+	v_n			integer;
+	v_ox		integer;
+	v_oy		integer;
 	n_tests		integer;
-	ev_window	jsonb;		-- the current pair's window
-	ev_diff		jsonb;
 	nok			integer;
-	base		integer;
 	batched		boolean := false;
-	-- the Granger tests: metric indexes, span, the granger_pairs row
 	gr_x		integer[] := '{}';
 	gr_y		integer[] := '{}';
 	gr_s		integer[] := '{}';
 	gr_e		integer[] := '{}';
-	gr_row		telos.evidence_granger_row[] := '{}';
 	gr_lag		integer[] := '{}';
+	gr_f		float8[] := '{}';
+	gr_p		float8[] := '{}';
+	gr_dn		integer[] := '{}';
+	gr_dd		integer[] := '{}';
+	gr_cs		float8[] := '{}';
+	gr_n		integer[] := '{}';
 BEGIN
 	IF tenant IS NULL THEN
 		RAISE EXCEPTION 'tenant must not be null' USING ERRCODE = '22004';
@@ -311,31 +313,64 @@ BEGIN
 		ok_diff := ok_diff || d;
 	END LOOP;
 
-	-- 4a. Granger tests. All metrics on one span (the usual case): one
+	-- 4a. Granger tests and the correlations at their lags. When the
+	-- metrics' spans differ by at most two buckets at either end -- the
+	-- usual case: the same span, a differenced series starting a bucket or
+	-- two later -- every pair is tested on their common span: one
 	-- telos.granger_pairs call over the whole matrix (one Gram matrix per
-	-- pair, see 60_stats.sql); otherwise, or if that call fails on some
-	-- pair, pair by pair on each pair's common span.
+	-- pair, see 60_stats.sql) and one telos.corr_pairs call (each series
+	-- prewhitened once). Otherwise, or if a batch call fails on some pair,
+	-- pair by pair on each pair's common span. Tests of a factor as the
+	-- target are dropped in 5.
 	nok := cardinality(ok_names);
-	IF nok >= 2
-	   AND (SELECT count(DISTINCT u.st) = 1 AND count(DISTINCT u.ln) = 1
-			  FROM unnest(ok_start, ok_len) AS u(st, ln))
-	   AND ok_len[1] >= min_n THEN
+	SELECT max(u.st), min(u.st + u.ln - 1),
+		   max(u.st) - min(u.st) <= 2 AND max(u.st + u.ln) - min(u.st + u.ln) <= 2
+	  INTO s, e, batched
+	  FROM unnest(ok_start, ok_len) AS u(st, ln);
+	IF nok >= 2 AND batched AND e - s + 1 >= min_n THEN
+		batched := false;
+		bpool := '{}';
+		FOR i IN 1..nok LOOP
+			bpool := bpool || pool[ok_off[i] + s - ok_start[i] : ok_off[i] + e - ok_start[i]];
+		END LOOP;
 		BEGIN
-			FOR g IN SELECT * FROM telos.granger_pairs(pool, nok, maxlag, 'bic')
-					  ORDER BY x_idx, y_idx LOOP
-				base := coalesce(base, g.x_idx);	-- the first row is series 1 -> 2
-				CONTINUE WHEN ok_factor[g.y_idx - base + 1];	-- nothing drives a factor
-				gr_x := gr_x || (g.x_idx - base + 1);
-				gr_y := gr_y || (g.y_idx - base + 1);
-				gr_row := gr_row || g;
-				gr_lag := gr_lag || g.lag;
-				gr_s := gr_s || ok_start[1];
-				gr_e := gr_e || (ok_start[1] + ok_len[1] - 1);
-			END LOOP;
+			SELECT array_agg(gp.x_idx ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.y_idx ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.lag ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.f_stat ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.p_value ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.df_num ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.df_denom ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.coef_sum ORDER BY gp.x_idx, gp.y_idx),
+				   array_agg(gp.n ORDER BY gp.x_idx, gp.y_idx)
+			  INTO gr_x, gr_y, gr_lag, gr_f, gr_p, gr_dn, gr_dd, gr_cs, gr_n
+			  FROM telos.granger_pairs(bpool, nok, maxlag, 'bic') AS gp;
+			gr_s := array_fill(s, ARRAY[cardinality(gr_x)]);
+			gr_e := array_fill(e, ARRAY[cardinality(gr_x)]);
 			batched := true;
 		EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
-			gr_x := '{}'; gr_y := '{}'; gr_row := '{}'; gr_lag := '{}'; gr_s := '{}'; gr_e := '{}';
+			gr_x := '{}';
 		END;
+		IF batched THEN
+			BEGIN
+				SELECT array_agg(cp.r ORDER BY cp.x_idx, cp.y_idx),
+					   array_agg(cp.p_value ORDER BY cp.x_idx, cp.y_idx),
+					   array_agg(cp.n ORDER BY cp.x_idx, cp.y_idx),
+					   array_agg(cp.x_order ORDER BY cp.x_idx, cp.y_idx),
+					   array_agg(cp.y_order ORDER BY cp.x_idx, cp.y_idx)
+				  INTO c_r, c_p, c_n, c_ox, c_oy
+				  FROM telos.corr_pairs(bpool, nok, gr_lag, maxlag, true) AS cp;
+			EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
+				c_r := NULL;
+			END;
+		END IF;
+	ELSE
+		batched := false;
+	END IF;
+	IF NOT batched THEN
+		c_r := '{}'; c_p := '{}'; c_n := '{}'; c_ox := '{}'; c_oy := '{}';
+		gr_x := '{}'; gr_y := '{}'; gr_lag := '{}'; gr_f := '{}'; gr_p := '{}';
+		gr_dn := '{}'; gr_dd := '{}'; gr_cs := '{}'; gr_n := '{}'; gr_s := '{}'; gr_e := '{}';
 	END IF;
 	FOR i IN 1..nok LOOP
 		EXIT WHEN batched;
@@ -362,14 +397,31 @@ BEGIN
 				FOR g IN SELECT * FROM telos.granger_pairs(x || y, 2, maxlag, 'bic')
 						  ORDER BY x_idx, y_idx LOOP
 					-- x (metric i) is the first row: x_idx < y_idx means i -> j
-					CONTINUE WHEN ok_factor[CASE WHEN g.x_idx < g.y_idx THEN j ELSE i END];
 					gr_x := gr_x || CASE WHEN g.x_idx < g.y_idx THEN i ELSE j END;
 					gr_y := gr_y || CASE WHEN g.x_idx < g.y_idx THEN j ELSE i END;
-					gr_row := gr_row || g;
 					gr_lag := gr_lag || g.lag;
+					gr_f := gr_f || g.f_stat;
+					gr_p := gr_p || g.p_value;
+					gr_dn := gr_dn || g.df_num;
+					gr_dd := gr_dd || g.df_denom;
+					gr_cs := gr_cs || g.coef_sum;
+					gr_n := gr_n || g.n;
 					gr_s := gr_s || s;
 					gr_e := gr_e || e;
 				END LOOP;
+				-- both directions' correlations, at their Granger lags
+				BEGIN
+					FOR cpr IN SELECT * FROM telos.corr_pairs(x || y, 2, gr_lag[cardinality(gr_lag) - 1 :],
+															  maxlag, true) AS cp
+								ORDER BY cp.x_idx LOOP
+						c_r := c_r || cpr.r; c_p := c_p || cpr.p_value; c_n := c_n || cpr.n;
+						c_ox := c_ox || cpr.x_order; c_oy := c_oy || cpr.y_order;
+					END LOOP;
+				EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
+					c_r := c_r || ARRAY[NULL, NULL]::float8[]; c_p := c_p || ARRAY[NULL, NULL]::float8[];
+					c_n := c_n || ARRAY[NULL, NULL]::int[];
+					c_ox := c_ox || ARRAY[NULL, NULL]::int[]; c_oy := c_oy || ARRAY[NULL, NULL]::int[];
+				END;
 			EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
 				FOR k IN 0..1 LOOP
 					CONTINUE WHEN ok_factor[CASE k WHEN 0 THEN j ELSE i END];
@@ -383,109 +435,89 @@ BEGIN
 		END LOOP;
 	END LOOP;
 
-	-- 4b. Each Granger test and the lagged correlation at its lag. The
-	-- correlations first, in one statement: each metric's series cut out
-	-- of pool once (a slice of the whole pool per test would copy it each
-	-- time), then every test on its pair's span. If one of them fails,
-	-- they are redone test by test below, each in an exception block.
-	BEGIN
-		WITH ser AS MATERIALIZED (
-				SELECT u.o AS idx, u.st, pool[u.off : u.off + u.len - 1] AS v
-				  FROM unnest(ok_off, ok_len, ok_start) WITH ORDINALITY AS u(off, len, st, o)),
-			 t AS (SELECT * FROM unnest(gr_x, gr_y, gr_s, gr_e, gr_lag)
-								 WITH ORDINALITY AS u(xi, yi, s0, e0, l0, o))
-		SELECT array_agg(lc.r ORDER BY t.o), array_agg(lc.p_value ORDER BY t.o),
-			   array_agg(lc.n ORDER BY t.o)
-		  INTO c_r, c_p, c_n
-		  FROM t JOIN ser sx ON sx.idx = t.xi JOIN ser sy ON sy.idx = t.yi,
-			   LATERAL telos.lagged_corr(sx.v[t.s0 - sx.st + 1 : t.e0 - sx.st + 1],
-										 sy.v[t.s0 - sy.st + 1 : t.e0 - sy.st + 1], t.l0) AS lc;
-	EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
-		c_r := NULL; c_p := NULL; c_n := NULL;
-	END;
-	FOR k IN 1..cardinality(gr_x) LOOP
-		i := gr_x[k];
-		j := gr_y[k];
-		s := gr_s[k];
-		e := gr_e[k];
-		g := gr_row[k];
-		-- the pair's window: its first bucket to the end of its last
-		ev_window := jsonb_build_object('from', cal[s],
-			'to', CASE WHEN e < ncal THEN cal[e + 1] ELSE hi END,
-			'bucket', bucket, 'time_zone', tz);
-		ev_diff := jsonb_build_object(ok_names[i], ok_diff[i], ok_names[j], ok_diff[j]);
-		t_src := t_src || ok_names[i];
-		t_tgt := t_tgt || ok_names[j];
-		t_meth := t_meth || 'granger_causality'::text;
-		t_p := t_p || g.p_value;
-		t_effect := t_effect || (g.f_stat * g.df_num / (g.f_stat * g.df_num + g.df_denom));
-		t_sign := t_sign || g.coef_sum;
-		t_ev := t_ev || jsonb_build_object(
-			'method', 'granger_causality', 'p_value', g.p_value, 'lag', g.lag,
-			'f_stat', g.f_stat, 'df_num', g.df_num, 'df_denom', g.df_denom,
-			'coef_sum', g.coef_sum, 'n', g.n, 'lag_selection', 'bic',
-			'window', ev_window, 'differencing', ev_diff);
-		IF c_p IS NOT NULL THEN
-			cr := c_r[k]; cp := c_p[k]; cn := c_n[k];
-		ELSE
-			x := pool[ok_off[i] + s - ok_start[i] : ok_off[i] + e - ok_start[i]];
-			y := pool[ok_off[j] + s - ok_start[j] : ok_off[j] + e - ok_start[j]];
+	-- 4b. If the batch of correlations failed: test by test, each in an
+	-- exception block (an undefined one is recorded as p = 1 below).
+	IF c_r IS NULL THEN
+		n_tests := cardinality(gr_x);
+		c_r := array_fill(NULL::float8, ARRAY[n_tests]);
+		c_p := c_r; c_n := array_fill(NULL::int, ARRAY[n_tests]); c_ox := c_n; c_oy := c_n;
+		FOR k IN 1..n_tests LOOP
+			i := gr_x[k];
+			j := gr_y[k];
+			CONTINUE WHEN ok_factor[j];
+			x := pool[ok_off[i] + gr_s[k] - ok_start[i] : ok_off[i] + gr_e[k] - ok_start[i]];
+			y := pool[ok_off[j] + gr_s[k] - ok_start[j] : ok_off[j] + gr_e[k] - ok_start[j]];
 			BEGIN
-				SELECT lc.r, lc.p_value, lc.n INTO cr, cp, cn FROM telos.lagged_corr(x, y, g.lag) AS lc;
+				SELECT cp.r, cp.p_value, cp.n, cp.x_order, cp.y_order
+				  INTO v_r, v_p, v_n, v_ox, v_oy
+				  FROM telos.corr_pairs(x || y, 2, ARRAY[gr_lag[k]], maxlag, true) AS cp
+				 WHERE cp.x_idx = 1;
+				c_r[k] := v_r; c_p[k] := v_p; c_n[k] := v_n; c_ox[k] := v_ox; c_oy[k] := v_oy;
 			EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
-				cr := NULL; cp := NULL; cn := NULL;
+				NULL;
 			END;
-		END IF;
-		-- an undefined correlation is recorded as p = 1 (never significant)
-		t_src := t_src || ok_names[i];
-		t_tgt := t_tgt || ok_names[j];
-		t_meth := t_meth || 'lagged_correlation'::text;
-		t_p := t_p || coalesce(cp, 1);
-		t_effect := t_effect || coalesce(cr * cr, 0);
-		t_sign := t_sign || coalesce(cr, 0);
-		t_ev := t_ev || jsonb_build_object(
-			'method', 'lagged_correlation', 'p_value', cp, 'lag', g.lag,
-			'r', cr, 'n', cn, 'window', ev_window, 'differencing', ev_diff);
-	END LOOP;
-
-	-- 5. false discovery rate over the whole run
-	n_tests := cardinality(t_p);
-	IF n_tests = 0 THEN
-		RETURN;
+		END LOOP;
 	END IF;
-	q := telos.bh_qvalues(t_p);
-	sig := ARRAY(SELECT q[gi] <= fdr FROM generate_series(1, n_tests) gi ORDER BY gi);
-	FOR k IN 1..n_tests LOOP
-		source := t_src[k];
-		target := t_tgt[k];
-		method := t_meth[k];
-		p_value := t_p[k];
-		q_value := q[k];
-		reason := NULL;
-		confidence := round((0.5 * (1 - q[k]) + 0.5 * sqrt(greatest(t_effect[k], 0)))::numeric, 2);
-		edge_type := NULL;
-		IF method = 'granger_causality' THEN
-			status := CASE WHEN sig[k] THEN 'significant' ELSE 'not_significant' END;
-			IF sig[k] THEN
-				edge_type := CASE WHEN t_sign[k] >= 0 THEN 'causes' ELSE 'inhibits' END;
-			END IF;
-		ELSE
-			-- the correlation row follows its Granger row (k - 1)
-			IF sig[k - 1] THEN
-				status := 'superseded';
-				reason := 'Granger test of the same direction is significant';
-			ELSE
-				status := CASE WHEN sig[k] THEN 'significant' ELSE 'not_significant' END;
-				IF sig[k] THEN
-					edge_type := 'correlates';
-				END IF;
-			END IF;
-		END IF;
-		evidence := t_ev[k] || jsonb_build_object(
-			'q_value', q[k], 'fdr', fdr, 'tests_in_run', n_tests,
-			'direction', t_src[k] || ' -> ' || t_tgt[k], 'data_as_of', hi);
-		RETURN NEXT;
-	END LOOP;
+
+	-- 5. Each Granger test followed by the correlation of its direction;
+	-- Benjamini-Hochberg over every test of the run; the decisions and the
+	-- evidence. One statement: no per-test PL/pgSQL.
+	RETURN QUERY
+	WITH tg AS (
+		SELECT u.*, row_number() OVER (ORDER BY u.o) AS rn0
+		  FROM unnest(gr_x, gr_y, gr_s, gr_e, gr_lag, gr_f, gr_p, gr_dn, gr_dd, gr_cs, gr_n,
+					  c_r, c_p, c_n, c_ox, c_oy)
+			   WITH ORDINALITY AS u(xi, yi, s0, e0, lg, fs, gpv, dn, dd, cs, gn, cr, cpv, cn, ox, oy, o)
+		 WHERE NOT ok_factor[u.yi]),	-- nothing drives a factor
+	tt AS (
+		SELECT tg.*, mk.kind, 2 * tg.rn0 - 2 + mk.kind AS rn,
+			   CASE mk.kind WHEN 1 THEN tg.gpv ELSE coalesce(tg.cpv, 1) END AS pv
+		  FROM tg CROSS JOIN (VALUES (1), (2)) AS mk(kind)),
+	qa AS (
+		SELECT telos.bh_qvalues(array_agg(tt.pv ORDER BY tt.rn)) AS qs, count(*)::int AS ntests
+		  FROM tt),
+	wn AS (		-- the windows: one per span (one for a batch)
+		SELECT sp.s0, sp.e0,
+			   jsonb_build_object('from', cal[sp.s0],
+					'to', CASE WHEN sp.e0 < ncal THEN cal[sp.e0 + 1] ELSE hi END,
+					'bucket', bucket, 'time_zone', tz) AS win
+		  FROM (SELECT DISTINCT tg.s0, tg.e0 FROM tg) AS sp),
+	dec AS (
+		SELECT tt.*, qa.qs[tt.rn::int] AS qv, qa.ntests, wn.win,
+			   qa.qs[tt.rn::int] <= fdr AS sg,
+			   tt.kind = 2 AND qa.qs[tt.rn::int - 1] <= fdr AS sup,
+			   CASE tt.kind WHEN 1 THEN tt.fs * tt.dn / (tt.fs * tt.dn + tt.dd)
+							ELSE coalesce(tt.cr * tt.cr, 0) END AS eff,
+			   ok_names[tt.xi] AS xn, ok_names[tt.yi] AS yn
+		  FROM tt CROSS JOIN qa JOIN wn ON wn.s0 = tt.s0 AND wn.e0 = tt.e0)
+	SELECT dec.xn, dec.yn,
+		   CASE dec.kind WHEN 1 THEN 'granger_causality' ELSE 'lagged_correlation' END,
+		   CASE WHEN dec.kind = 1 AND dec.sg THEN CASE WHEN dec.cs >= 0 THEN 'causes' ELSE 'inhibits' END
+				WHEN dec.kind = 2 AND dec.sg AND NOT dec.sup THEN 'correlates' END,
+		   round((0.5 * (1 - dec.qv) + 0.5 * sqrt(greatest(dec.eff, 0)))::numeric, 2),
+		   dec.pv, dec.qv,
+		   -- one object per row (concatenating objects costs more)
+		   CASE dec.kind WHEN 1 THEN jsonb_build_object(
+				'method', 'granger_causality', 'p_value', dec.gpv, 'lag', dec.lg,
+				'f_stat', dec.fs, 'df_num', dec.dn, 'df_denom', dec.dd,
+				'coef_sum', dec.cs, 'n', dec.gn, 'lag_selection', 'bic',
+				'window', dec.win,
+				'differencing', jsonb_build_object(dec.xn, ok_diff[dec.xi], dec.yn, ok_diff[dec.yi]),
+				'q_value', dec.qv, 'fdr', fdr, 'tests_in_run', dec.ntests,
+				'direction', dec.xn || ' -> ' || dec.yn, 'data_as_of', hi)
+		   ELSE jsonb_build_object(
+				'method', 'lagged_correlation', 'p_value', dec.cpv, 'lag', dec.lg,
+				'r', dec.cr, 'n', dec.cn, 'prewhitening', 'ar_bic',
+				'ar_order', jsonb_build_object(dec.xn, dec.ox, dec.yn, dec.oy),
+				'window', dec.win,
+				'differencing', jsonb_build_object(dec.xn, ok_diff[dec.xi], dec.yn, ok_diff[dec.yi]),
+				'q_value', dec.qv, 'fdr', fdr, 'tests_in_run', dec.ntests,
+				'direction', dec.xn || ' -> ' || dec.yn, 'data_as_of', hi)
+		   END,
+		   CASE WHEN dec.sup THEN 'superseded' WHEN dec.sg THEN 'significant' ELSE 'not_significant' END,
+		   CASE WHEN dec.sup THEN 'Granger test of the same direction is significant' END
+	  FROM dec
+	 ORDER BY dec.rn;
 END
 $$;
 COMMENT ON FUNCTION telos.discover_evidence(uuid, text, integer, float8, text[], regclass, jsonb) IS

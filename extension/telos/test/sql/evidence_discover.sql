@@ -180,6 +180,74 @@ SELECT source, target, edge_type, (evidence ->> 'lag')::int AS lag, (evidence ->
  WHERE edge_type IS NOT NULL ORDER BY 1, 2, 3;
 SET timezone = 'UTC';
 
+-- Autocorrelated but independent metrics give no false edges. The plain
+-- Pearson p-value treats the pairs of two AR(1) series as independent
+-- draws: at phi = 0.8 the cross-correlation of independent series has
+-- (1 + 0.64) / (1 - 0.64) = 4.6 times the variance it assumes, and
+-- "significant" correlations abound. Discovery correlates the series'
+-- AR residuals (prewhitening, telos.corr_pairs). 4 seeds, each a tenant
+-- with 8 independent AR(1) metrics (phi = 0.8) and a planted driver
+-- q1 -> q2 at lag 2: 90 ordered pairs, 180 tests per seed.
+DO $$
+DECLARE
+  s float8[];
+  w float8[];
+  t0 date := (now() AT TIME ZONE 'UTC')::date - 301;
+BEGIN
+  FOR seed IN 1..4 LOOP
+    PERFORM setseed(seed / 10.0);
+    INSERT INTO ed.tenant VALUES (('cccccccc-0000-0000-0000-00000000000' || seed)::uuid, 'UTC');
+    FOR m IN 1..10 LOOP
+      INSERT INTO ed.defs VALUES (('cccccccc-0000-0000-0000-00000000000' || seed)::uuid,
+                                  CASE WHEN m <= 8 THEN 'p' || m ELSE 'q' || (m - 8) END, 'sum', NULL);
+      s := '{0}';
+      FOR t IN 2..300 LOOP
+        s := s || (0.8 * s[t - 1] + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()));
+      END LOOP;
+      IF m = 10 THEN                          -- q2 += 0.6 q1[t - 2]
+        FOR t IN 3..300 LOOP s[t] := s[t] + 0.6 * w[t - 2]; END LOOP;
+      END IF;
+      w := s;
+      INSERT INTO ed.raw
+      SELECT ('cccccccc-0000-0000-0000-00000000000' || seed)::uuid, (t0 + t + time '12:00') AT TIME ZONE 'UTC',
+             CASE WHEN m <= 8 THEN 'p' || m ELSE 'q' || (m - 8) END, 100 + s[t]
+        FROM generate_series(1, 300) t;
+    END LOOP;
+  END LOOP;
+END $$;
+CREATE TEMP TABLE ar_found AS
+SELECT seed, f.*
+  FROM generate_series(1, 4) seed,
+       telos.discover_evidence(('cccccccc-0000-0000-0000-00000000000' || seed)::uuid, raw => 'ed.raw') f;
+SELECT seed, count(*) FILTER (WHERE method IS NOT NULL) AS tests,
+       count(*) FILTER (WHERE edge_type IS NOT NULL AND (source, target) <> ('q1', 'q2')) AS false_edges,
+       string_agg(edge_type, ',') FILTER (WHERE (source, target) = ('q1', 'q2')) AS planted
+  FROM ar_found GROUP BY seed ORDER BY seed;
+-- The correlations' evidence names the prewhitening and the AR orders.
+SELECT evidence ->> 'prewhitening' AS prewhitening, evidence -> 'ar_order' AS ar_order
+  FROM ar_found WHERE seed = 1 AND source = 'p1' AND target = 'p2' AND method = 'lagged_correlation';
+-- The same series, correlated raw at lag 1 (what discovery did before) and
+-- prewhitened: the share of p-values <= 0.05 among independent pairs.
+CREATE TEMP TABLE ar_series AS
+SELECT seed, array_agg(value ORDER BY metric_type, time) AS v
+  FROM generate_series(1, 4) seed
+  JOIN ed.raw ON tenant_id = ('cccccccc-0000-0000-0000-00000000000' || seed)::uuid AND metric_type LIKE 'p%'
+ GROUP BY seed;
+SELECT c.prewhiten, count(*) AS pairs,
+       round(avg((c.p_value <= 0.05)::int), 2) AS rejected_at_5pct
+  FROM ar_series, (VALUES (false), (true)) pw(prewhiten),
+       LATERAL (SELECT pw.prewhiten, cp.* FROM telos.corr_pairs(ar_series.v, 8, '{1}', 7, pw.prewhiten) cp) c
+ GROUP BY c.prewhiten ORDER BY c.prewhiten;
+
+-- Prewhitening keeps a real lagged relation: q1 -> q2 at lag 2.
+SELECT ar_series.seed, cp.x_idx, cp.y_idx, cp.lag, cp.r > 0.3 AS strong, cp.p_value < 1e-6 AS significant
+  FROM generate_series(1, 4) AS ar_series(seed),
+       LATERAL (SELECT array_agg(value ORDER BY metric_type, time) AS v FROM ed.raw
+                 WHERE tenant_id = ('cccccccc-0000-0000-0000-00000000000' || ar_series.seed)::uuid
+                   AND metric_type LIKE 'q%') q,
+       telos.corr_pairs(q.v, 2, '{2}') cp
+ WHERE cp.x_idx = 1 ORDER BY 1;
+
 -- Bad arguments.
 \set VERBOSITY terse
 SELECT * FROM telos.discover_evidence('aaaaaaaa-0000-0000-0000-000000000000', bucket => 'week');

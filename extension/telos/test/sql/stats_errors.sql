@@ -106,6 +106,25 @@ SELECT q, pg_temp.err(q) AS result FROM (VALUES
   ($$SELECT * FROM telos.adf('{0,0,0,0,1,1,1,1,1,1}', NULL, 'c', 'BIC')$$)
 ) AS t(q);
 
+-- corr_pairs (since the prewhitened correlations of discovery)
+SELECT q, pg_temp.err(q) AS result FROM (VALUES
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{1}', 3)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{1,2}', 3, false)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(39, 2), 2, '{1}', 3)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40), 1, '{1}', 3)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{1,2,3}', 3)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{1,NULL}', 3)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{1}', -1)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{40}', 0, false)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || pg_temp.s(40, 2), 2, '{1}', 13)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || array_fill(1::float8, ARRAY[40]), 2, '{1}', 3)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(40) || 'NaN'::float8 || pg_temp.s(39, 2), 2, '{1}', 3)$$)
+) AS t(q);
+-- Without prewhitening, each row is telos.lagged_corr's.
+SELECT bool_and(c.r = l.r AND c.p_value = l.p_value AND c.n = l.n) AS same_as_lagged_corr
+  FROM telos.corr_pairs(pg_temp.s(60) || pg_temp.s(60, 2) || pg_temp.s(60, 3), 3, '{-2,-1,0,1,2,3}', 7, false) c,
+       LATERAL telos.lagged_corr(pg_temp.s(60, c.x_idx), pg_temp.s(60, c.y_idx), c.lag) l;
+
 -- Extreme magnitudes: the statistics are scale-invariant and computed on
 -- data rescaled by powers of two, so 1e200 or 1e-200 times a series (whose
 -- squares overflow or underflow a double) gives the same answer.
