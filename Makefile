@@ -62,13 +62,14 @@ unit: $(UNIT_BINS)
 check: install
 	tests/run.sh
 
-# BENCH=timeseries|compress|vector|stats runs one benchmark; default all of them.
+# BENCH=timeseries|compress|vector|stats|discovery|forecast runs one benchmark; default all of them.
 bench: install
 	@case "$(or $(BENCH),all)" in all|timeseries) bench/run.sh --size $(or $(SIZE),small) || exit 1;; esac
 	@case "$(or $(BENCH),all)" in all|compress) bench/compress.sh --size $(or $(SIZE),small) || exit 1;; esac
 	@case "$(or $(BENCH),all)" in all|vector) bench/vector.sh --size $(or $(SIZE),small) || exit 1;; esac
 	@case "$(or $(BENCH),all)" in all|stats) bench/stats.sh || exit 1;; esac
 	@case "$(or $(BENCH),all)" in all|discovery) bench/discovery.sh || exit 1;; esac
+	@case "$(or $(BENCH),all)" in all|forecast) bench/forecast.sh || exit 1;; esac
 
 clean:
 	rm -rf $(BUILD)
