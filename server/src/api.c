@@ -73,11 +73,13 @@ static int authenticate(api_tx *tx)
     sodium_bin2hex(hex + 2, sizeof hex - 2, hash, sizeof hash);
 
     /* One round trip: resolve the key and make its tenant the
-     * transaction's; no row means an unknown or revoked key. */
+     * transaction's; no row means an unknown or revoked key. The function
+     * sits in FROM so that it runs once (a sub-SELECT of it would be pulled
+     * up and the call repeated for each reference to t). */
     const char *p1[] = {hex};
     PGresult *r = api_query(tx,
         "SELECT t::text, set_config('app.current_tenant_id', t::text, true) "
-        "FROM (SELECT auth.tenant_for_key($1::bytea) AS t) s "
+        "FROM auth.tenant_for_key($1::bytea) AS t "
         "WHERE t IS NOT NULL", 1, p1);
     if (r == NULL)
         return -1;

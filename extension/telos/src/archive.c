@@ -514,6 +514,8 @@ archive_purge_segments(const ChunkInfo *info, const char *column, Oid typid,
 	bool		typbyval;
 	TelosCatalogState cs;
 
+	/* The catalog row after the lock: a purge we waited for replaced the file. */
+	LockRelationOid(info->relid, ExclusiveLock);
 	stored_file(info, &sc);
 	if (sc.checksum == NULL || !archive_checksum_parse(sc.checksum, &checksum))
 		ereport(ERROR,
@@ -522,7 +524,6 @@ archive_purge_segments(const ChunkInfo *info, const char *column, Oid typid,
 						sc.file)));
 	get_typlenbyval(typid, &typlen, &typbyval);
 
-	LockRelationOid(info->relid, ExclusiveLock);
 	af = archive_file_open(sc.file, NULL, &checksum);
 	layout = archive_file_layout(af);
 	if (archive_file_nsegby(af) < 1 ||

@@ -43,6 +43,7 @@
 #define TRAILER_LEN		44
 #define INDEX_FIXED		32		/* bytes of an index entry before its values */
 #define RECORD_MIN		8		/* length + checksum of an empty payload */
+#define INDEX_MAX		(MaxAllocSize / 2)	/* largest index written or read */
 
 /* The largest header we accept: MaxTupleAttributeNumber columns. */
 #define HEADER_MAX		(HEADER_FIXED + 4 + MaxTupleAttributeNumber * (9 + NAMEDATALEN))
@@ -534,7 +535,8 @@ archive_file_add(ArchiveFileWriter *w, Datum *values, bool *isnull)
 		MemoryContextSwitchTo(old);
 		appendBinaryStringInfo(&w->index, seg.data, seg.len);
 	}
-	if ((uint64) w->index.len > PG_INT32_MAX)
+	/* What the reader accepts: a larger index would be written unreadable. */
+	if ((uint64) w->index.len > INDEX_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("chunk has too many segments for an archive file")));
@@ -754,7 +756,7 @@ read_index(ArchiveFile *af)
 		af->index_len != tpos - af->index_offset)
 		corrupted(af->name, "Its index at byte " UINT64_FORMAT " (%u bytes) is not where the file ends.",
 				  af->index_offset, af->index_len);
-	if (af->index_len > MaxAllocSize / 2)
+	if (af->index_len > INDEX_MAX)
 		corrupted(af->name, "Its index of %u bytes is larger than any this library writes.",
 				  af->index_len);
 	if ((uint64) af->nsegments * (INDEX_FIXED + af->nsegby) > af->index_len)

@@ -403,11 +403,18 @@ archive_store_open(const char *name)
 	o->path = object_path(name, false, &dirs);
 	if (!dirs)
 		report_missing(name);
-	o->fd = OpenTransientFile(o->path, O_RDONLY | PG_BINARY);
+	/* Not through a symbolic link, as walk_dirs for the directories. */
+	o->fd = OpenTransientFile(o->path, O_RDONLY | O_NOFOLLOW | PG_BINARY);
 	if (o->fd < 0)
 	{
 		if (errno == ENOENT)
 			report_missing(name);
+		if (errno == ELOOP)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("archive path \"%s\" leaves telos.archive_directory", name),
+					 errdetail("\"%s\" is a symbolic link.", o->path),
+					 errhint("Symbolic links are not followed inside the archive directory; link the whole directory instead.")));
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open archive file \"%s\": %m", name)));

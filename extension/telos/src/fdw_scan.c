@@ -38,6 +38,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -135,7 +136,7 @@ segment_error_callback(void *arg)
 }
 
 static int
-layout_meta_index(FdwScanState *st, const char *name)
+layout_meta_index(FdwScanState *st, const char *name, Oid typid)
 {
 	int			idx = fdw_layout_index(st->layout, name);
 
@@ -143,6 +144,12 @@ layout_meta_index(FdwScanState *st, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("segments of chunk \"%s\" lack column \"%s\"", st->chunkname, name)));
+	/* the Datums are read as typid: another type would be misread */
+	if (TupleDescAttr(st->layout, idx)->atttypid != typid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("column \"%s\" of the segments of chunk \"%s\" is not of type %s",
+						name, st->chunkname, format_type_be(typid))));
 	return idx;
 }
 
@@ -294,9 +301,9 @@ fdw_scan_open(Relation rel, List *attrs_used, Snapshot snapshot)
 	st->chunkname = RelationGetRelationName(rel);
 	st->src = open_source(st);
 	st->layout = st->src->layout;
-	st->count_idx = layout_meta_index(st, SEG_COUNT_NAME);
-	st->min_time_idx = layout_meta_index(st, SEG_MIN_TIME_NAME);
-	st->max_time_idx = layout_meta_index(st, SEG_MAX_TIME_NAME);
+	st->count_idx = layout_meta_index(st, SEG_COUNT_NAME, INT4OID);
+	st->min_time_idx = layout_meta_index(st, SEG_MIN_TIME_NAME, TIMESTAMPTZOID);
+	st->max_time_idx = layout_meta_index(st, SEG_MAX_TIME_NAME, TIMESTAMPTZOID);
 	st->segvalues = palloc(sizeof(Datum) * st->layout->natts);
 	st->segnulls = palloc(sizeof(bool) * st->layout->natts);
 	map_columns(st, RelationGetDescr(rel), attrs_used);

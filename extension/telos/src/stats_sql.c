@@ -172,6 +172,14 @@ telos_ols(PG_FUNCTION_ARGS)
 				 errmsg("x must hold length(y) * ncols values"),
 				 errdetail("y has %d elements, ncols is %d, x has %d elements (row-major n x ncols).",
 						   ny, ncols, nx)));
+	/* as stats_ols, whose ncols + 1 could wrap around */
+	if ((int64) ncols + (add_const ? 1 : 0) >= ny)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("too few observations for the regression"),
+				 errdetail("%d observations, " INT64_FORMAT " columns (constant included); at least " INT64_FORMAT " are needed.",
+						   ny, (int64) ncols + (add_const ? 1 : 0),
+						   (int64) ncols + (add_const ? 1 : 0) + 1)));
 	stats_ols(y, x, ny, ncols, add_const, &res);
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -210,7 +218,16 @@ telos_granger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("maxlag must be at least 1, got %d", maxlag)));
-	/* a maxlag too large for the series is reported by stats_granger */
+	/*
+	 * stats_granger reports a maxlag too large for the series, but its
+	 * 3 * maxlag + 1 wraps around for a huge maxlag: reject those here.
+	 */
+	if (maxlag >= nx)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("too few observations for maxlag %d", maxlag),
+				 errdetail("The series have %d observations; the test needs more than 3 * maxlag + 1.",
+						   nx)));
 	res = palloc(sizeof(StatsGranger) * Min(maxlag, Max(nx, 1)));
 	stats_granger(x, y, nx, maxlag, res);
 
@@ -484,6 +501,13 @@ telos_corr_pairs(PG_FUNCTION_ARGS)
 				 errmsg("maxlag must be between 0 and 64, got %d", maxlag)));
 	n = total / m;
 	npairs = m * (m - 1);
+	/* as stats_ar_prewhiten, before stats_corr_pairs allocates n - maxlag */
+	if (prewhiten && n - maxlag <= 2 * maxlag + 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("too few observations to prewhiten with maxlag %d", maxlag),
+				 errdetail("The series have %d observations; prewhitening needs more than 3 * maxlag + 2 = %d.",
+						   n, 3 * maxlag + 2)));
 
 	la = PG_GETARG_ARRAYTYPE_P(2);
 	if (ARR_ELEMTYPE(la) != INT4OID || ARR_NDIM(la) > 1)

@@ -75,6 +75,16 @@ SELECT range_start::date, state FROM telos.chunks WHERE hypertable = 'ae.m'::reg
 SELECT pg_temp.sh(format('mv %s.away %s', pg_temp.path(file), pg_temp.path(file)))
   FROM f WHERE week = '2024-03-04';
 SELECT count(*), sum(value) FROM ae.m;
+-- The file itself a symbolic link (to an intact copy): not followed.
+SELECT pg_temp.sh(format('mv %s %s.target && ln -s %s.target %s', pg_temp.path(file),
+                         pg_temp.path(file), pg_temp.path(file), pg_temp.path(file)))
+  FROM f WHERE week = '2024-03-04';
+SELECT pg_temp.err('SELECT count(*) FROM ae.m');
+SELECT pg_temp.err(format('SELECT telos.verify_archive(%L)', chunk)) FROM f WHERE week = '2024-03-04';
+SELECT pg_temp.sh(format('rm %s && mv %s.target %s', pg_temp.path(file), pg_temp.path(file),
+                         pg_temp.path(file)))
+  FROM f WHERE week = '2024-03-04';
+SELECT count(*), sum(value) FROM ae.m;
 
 -- ---------------------------------------------------------------------------
 -- A corrupted byte, in a segment, in the index, in the header.

@@ -124,4 +124,11 @@ SELECT count(*) > 200 AS mostly_detected FROM bad.outcome WHERE result = 'XX001'
 SELECT state FROM telos.chunk WHERE hypertable = 'bad.m'::regclass;
 SELECT count(*) FROM bad.m;
 
+-- A metadata column of another type: an error, not a Datum misread.
+ALTER TABLE _telos_internal.m_p20240101_seg ALTER _telos_min_time TYPE text;
+SELECT left(pg_temp.try('SELECT count(*) FROM bad.m'), 5) AS scan;
+ALTER TABLE _telos_internal.m_p20240101_seg
+    ALTER _telos_min_time TYPE timestamptz USING _telos_min_time::timestamptz;
+SELECT count(*) FROM bad.m;
+
 DROP SCHEMA bad CASCADE;

@@ -142,13 +142,13 @@ CREATE TABLE chk.quarter (time timestamptz NOT NULL) PARTITION BY RANGE (time);
 SELECT telos.create_hypertable('chk.quarter', 'time', '15 minutes');
 SELECT telos.ensure_chunks('chk.quarter', '2024-05-01 23:40+00', '2024-05-02 00:10+00') AS created;
 SELECT * FROM pg_temp.chunks('chk.quarter');
-CREATE TABLE chk.a_table_name_that_is_quite_long_enough_to_need_clipping_xxxxx (time timestamptz NOT NULL)
+CREATE TABLE chk.a_table_name_that_is_quite_long_enough_to_need_clipping_pad63 (time timestamptz NOT NULL)
     PARTITION BY RANGE (time);
-SELECT telos.create_hypertable('chk.a_table_name_that_is_quite_long_enough_to_need_clipping_xxxxx', 'time');
+SELECT telos.create_hypertable('chk.a_table_name_that_is_quite_long_enough_to_need_clipping_pad63', 'time');
 CREATE TABLE chk.a_table_name_that_is_quite_long_enough_to_need_clippi_p20240101 (x int);
-SELECT telos.ensure_chunks('chk.a_table_name_that_is_quite_long_enough_to_need_clipping_xxxxx',
+SELECT telos.ensure_chunks('chk.a_table_name_that_is_quite_long_enough_to_need_clipping_pad63',
                            '2024-01-01 00:00+00', '2024-01-08 00:00+00') AS created;
-SELECT chunk, length(chunk) FROM pg_temp.chunks('chk.a_table_name_that_is_quite_long_enough_to_need_clipping_xxxxx');
+SELECT chunk, length(chunk) FROM pg_temp.chunks('chk.a_table_name_that_is_quite_long_enough_to_need_clipping_pad63');
 
 -- ---------------------------------------------------------------------------
 -- A partition attached by hand: aligned, maintain adopts it; not aligned,

@@ -45,7 +45,11 @@ SELECT q, pg_temp.err(q) AS result FROM (VALUES
   ($$SELECT g.* FROM pg_temp.s(50) x, LATERAL telos.granger(x,
        (SELECT array_agg(CASE WHEN i = 1 THEN 0.5 ELSE 3 * x[i - 1] + 1 END ORDER BY i)
           FROM generate_series(1, 50) i)::float8[], 2) g$$),
-  ($$SELECT * FROM telos.granger(NULL, pg_temp.s(50), 2)$$)
+  ($$SELECT * FROM telos.granger(NULL, pg_temp.s(50), 2)$$),
+  -- 3 * maxlag + 1 must not wrap around
+  ($$SELECT * FROM telos.granger(pg_temp.s(50), pg_temp.s(50, 2), 1000000000)$$),
+  ($$SELECT * FROM telos.ols('{}', '{}', 2147483647)$$),
+  ($$SELECT * FROM telos.corr_pairs(pg_temp.s(10) || pg_temp.s(10, 2), 2, '{0}', 64, true)$$)
 ) AS t(q);
 
 -- granger_pairs
